@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json", "write_text", "write_bytes", "save_figure", "to_jsonable"]
+__all__ = [
+    "atomic_path", "write_json", "write_text", "write_bytes", "save_figure", "to_jsonable",
+    "write_with",
+]
 
 
 @contextlib.contextmanager
@@ -73,8 +76,8 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     return write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
 
 
-def save_figure(fig: Any, path: str | os.PathLike[str], *, formats: tuple[str, ...] = ("png", "svg"),
-                dpi: int = 120) -> list[Path]:
+def save_figure(fig: Any, path: str | os.PathLike[str], *,
+                formats: tuple[str, ...] = ("png", "svg"), dpi: int = 120) -> list[Path]:
     """Save a matplotlib figure atomically in each of ``formats``; returns the paths.
 
     ``path`` is the stem (any suffix is replaced).
@@ -95,5 +98,3 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Path], Any]) -> P
         writer(tmp)
     return Path(path)
 
-
-__all__.append("write_with")

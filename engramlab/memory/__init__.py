@@ -8,5 +8,6 @@ from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
-    {"LinearMemory": "._linear", "init_mfc": "._linear", "init_mcf": "._linear"},
+    {"LinearMemory": "._linear", "init_mfc": "._linear", "init_mcf": "._linear",
+     "associate_sequence": "._linear"},
 )

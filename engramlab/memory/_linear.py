@@ -54,7 +54,7 @@ class LinearMemory(eqx.Module):
     state: jax.Array
 
     def __init__(self, state: Any):
-        if not _is_traced(state) and not isinstance(state, jax.core.Tracer):
+        if not _is_traced(state):
             arr = as_array(state, "state", ndim=2)
             self.state = jnp.asarray(arr, dtype=_default_float())
         else:
@@ -158,3 +158,53 @@ def init_mcf(item_count: int, context_size: int, item_support: float,
     state[1 : item_count + 1] = shared_support
     state += np.eye(context_size, item_count, k=-1) * item_support
     return LinearMemory(state)
+
+
+def associate_sequence(memory: LinearMemory, in_patterns: Any, out_patterns: Any,
+                       learning_rate: Any) -> tuple[LinearMemory, jax.Array]:
+    """Associate ``in_patterns[k]`` with ``out_patterns[k]`` for ``k = 0..K-1`` in order.
+
+    A ``lax.scan`` over :meth:`LinearMemory.associate`; ``learning_rate`` is a scalar or
+    one value per step (shape ``(K,)``, e.g. CMR's primacy gradient).
+
+    **Arguments:**
+
+    - ``memory``: the starting memory, state ``(n_in, n_out)``.
+    - ``in_patterns``: shape ``(K, n_in)``.
+    - ``out_patterns``: shape ``(K, n_out)``.
+    - ``learning_rate``: scalar or ``(K,)``.
+
+    **Returns:** ``(final_memory, states)`` with ``states`` of shape
+    ``(K + 1, n_in, n_out)``: the state before any association, then after each one.
+    """
+    x_in = as_array(in_patterns, "in_patterns", ndim=2)
+    x_out = as_array(out_patterns, "out_patterns", ndim=2)
+    if x_in.shape[1] != memory.input_size:
+        raise ShapeError(f"in_patterns: expected shape (K, {memory.input_size}), "
+                         f"got {x_in.shape}")
+    if x_out.shape != (x_in.shape[0], memory.output_size):
+        raise ShapeError(f"out_patterns: expected shape ({x_in.shape[0]}, "
+                         f"{memory.output_size}), got {x_out.shape}")
+    lr = as_array(learning_rate, "learning_rate", ndim=(0, 1))
+    if lr.ndim == 1 and lr.shape[0] != x_in.shape[0]:
+        raise ShapeError(f"learning_rate: expected a scalar or shape ({x_in.shape[0]},), "
+                         f"got {lr.shape}")
+    dtype = memory.state.dtype
+    lrs = jnp.broadcast_to(jnp.asarray(lr, dtype), (x_in.shape[0],))
+    final_state, states = _associate_scan(memory.state, jnp.asarray(x_in, dtype),
+                                          jnp.asarray(x_out, dtype), lrs)
+    return LinearMemory(final_state), states
+
+
+@jax.jit
+def _associate_scan(state, x_in, x_out, lrs):
+    def step(s, xs):
+        a, b, lr = xs
+        s = s + lr * jnp.outer(a, b)
+        return s, s
+
+    final, states = jax.lax.scan(step, state, (x_in, x_out, lrs))
+    return final, jnp.concatenate([state[None], states], axis=0)
+
+
+__all__.append("associate_sequence")
