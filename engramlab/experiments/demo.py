@@ -19,7 +19,6 @@ interrupted demo continues where it stopped.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import platform
 import time
 import traceback
@@ -32,6 +31,8 @@ from typing import Any
 from .._io import save_figure, write_json, write_with
 from .._progress import make_progress
 from .report import Figure, Section, load_section, save_section, write_report
+
+_PKG = Path(__file__).resolve().parents[1]
 
 __all__ = ["FAMILIES", "DemoContext", "run_demo", "discover_sections"]
 
@@ -101,10 +102,9 @@ def discover_sections(families: tuple[str, ...] = FAMILIES) -> list[tuple[str, S
     """The ``(family, demo_section)`` pairs of every family that provides a demo."""
     found = []
     for fam in families:
-        modname = f"engramlab.{fam}.demo"
-        if importlib.util.find_spec(modname) is None:
+        if not (_PKG / fam / "demo.py").exists():
             continue
-        mod = importlib.import_module(modname)
+        mod = importlib.import_module(f"engramlab.{fam}.demo")
         found.append((fam, mod.demo_section))
     return found
 
