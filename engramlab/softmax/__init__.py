@@ -26,5 +26,12 @@ __getattr__, __dir__, __all__ = attach(
         "theory_similarity": "._theory",
         "run_appendix": "._theory",
         "APPENDIX": "._theory",
+        "binary_patterns": "._retrieval",
+        "flip_cues": "._retrieval",
+        "dam_retrieve": "._retrieval",
+        "hebbian_retrieve": "._retrieval",
+        "retrieval_overlap": "._retrieval",
+        "learn_memories": "._retrieval",
+        "capacity_sweep": "._retrieval",
     },
 )

@@ -67,6 +67,12 @@ class SoftmaxSynapses(eqx.Module):
                              inputs=v)
         return traj
 
+    def final(self, xi0: jax.Array, v: jax.Array) -> jax.Array:
+        """Unvalidated final state ``Xi(T)`` only (no trajectory kept)."""
+        y, _ = euler_scan(self.vector_field, xi0, dt=self.dt, n_steps=v.shape[0],
+                          inputs=v, save_every=None)
+        return y
+
     def run_similarity(self, xi0: jax.Array, v: jax.Array, targets: jax.Array) -> jax.Array:
         """Trajectory reduced on the fly to the cosine similarity with ``targets``:
         ``(T + 1, N_h)``. Memory-light version of ``similarity(run(xi0, v), targets)``."""
