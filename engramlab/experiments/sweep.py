@@ -1,0 +1,425 @@
+"""Parameter sweeps: a grid split into chunks, each chunk one vmapped JAX call, on Dask.
+
+The grid of a resolved experiment is the Cartesian product of its axes (config order,
+then ``seed``), flattened in C order. Chunk ``k`` is the flat range
+``[k * chunk_size, (k + 1) * chunk_size)``; the last chunk is padded to ``chunk_size``
+by repeating its last point (so every chunk has the same batch shape and JAX compiles
+once) and the padding is dropped from the outputs.
+
+Each chunk is one task: ``evaluate_chunk`` calls the model's vectorised ``evaluate``
+on the chunk's parameter arrays. Tasks run on Dask (``distributed``): an in-process
+``LocalCluster`` by default (``processes=False``: threads share the JIT cache; XLA
+releases the GIL), or any existing cluster by scheduler address (``tcp://host:port``,
+e.g. from dask-jobqueue or dask-kubernetes, see ``docs/experiments.md``). The client
+process writes every finished chunk atomically into the :class:`ChunkStore`, so workers
+need no shared file system and a killed sweep resumes where it stopped.
+``scheduler="inline"`` evaluates the chunks one after another in this process without
+Dask (what ``engramlab run`` uses).
+
+Also defines the built-in sweepable model ``memory.capacity``
+(:data:`MEMORY_CAPACITY`): capacity of a linear associative memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._progress import make_progress
+from ..errors import DataError, ValidationError
+from .config import SEED_DIM, ModelSpec, ResolvedExperiment
+from .store import ChunkStore, fingerprint
+
+__all__ = ["Grid", "ChunkResult", "SweepStats", "evaluate_chunk", "run_sweep", "make_store",
+           "MEMORY_CAPACITY", "MemoryCapacityParams", "memory_capacity_patterns"]
+
+
+# --------------------------------------------------------------------------------------
+# grid and chunks
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Grid:
+    """The points of a sweep: ``axes`` (name -> values, last ``"seed"``) and ``fixed``
+    parameters. ``int_params`` names the integer-valued parameters."""
+
+    axes: dict[str, tuple[float | int, ...]]
+    fixed: dict[str, float | int]
+    int_params: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_resolved(cls, res: ResolvedExperiment) -> Grid:
+        schema = res.spec.params
+        ints = frozenset(k for k, f in schema.model_fields.items() if f.annotation is int)
+        return cls(axes={k: tuple(v) for k, v in res.axes.items()}, fixed=dict(res.fixed),
+                   int_params=ints)
+
+    @property
+    def dims(self) -> list[str]:
+        return list(self.axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v) for v in self.axes.values())
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def batch(self, start: int, stop: int, pad_to: int | None = None
+              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Parameter arrays and seeds of the flat points ``start..stop-1``.
+
+        **Returns:** ``(params, seeds)``: every parameter (axes and fixed) as an array of
+        shape ``(B,)`` (int64 for integer parameters, float64 otherwise) and the seeds
+        ``(B,)`` int64, with ``B = pad_to`` (the last point repeated) or ``stop - start``.
+        """
+        flat = np.arange(start, stop, dtype=np.int64)
+        n = flat.size if pad_to is None else max(pad_to, flat.size)
+        if n > flat.size:
+            flat = np.concatenate([flat, np.full(n - flat.size, flat[-1])])
+        idx = np.unravel_index(flat, self.shape)
+        params: dict[str, np.ndarray] = {}
+        seeds = np.zeros(n, np.int64)
+        for (name, values), ix in zip(self.axes.items(), idx, strict=True):
+            dtype = np.int64 if (name in self.int_params or name == SEED_DIM) else np.float64
+            col = np.asarray(values, dtype=dtype)[ix]
+            if name == SEED_DIM:
+                seeds = col
+            else:
+                params[name] = col
+        for name, v in self.fixed.items():
+            dtype = np.int64 if name in self.int_params else np.float64
+            params[name] = np.full(n, v, dtype=dtype)
+        return params, seeds
+
+
+@dataclass
+class ChunkResult:
+    """The outputs of one chunk (``values[var]`` shape ``(stop - start,)``) and its
+    compute time in seconds (measured where it ran)."""
+
+    index: int
+    values: dict[str, np.ndarray]
+    seconds: float
+
+
+def evaluate_chunk(spec: ModelSpec, grid: Grid, outputs: list[str], chunk_size: int,
+                   index: int, dataset: str | None = None) -> ChunkResult:
+    """Evaluate chunk ``index`` of ``grid`` with ``spec.evaluate`` (one vmapped call).
+
+    Runs on a Dask worker (or inline). Checks that every output has one finite-or-NaN
+    value per point and returns float/int NumPy arrays without the padding.
+    """
+    t0 = time.perf_counter()
+    start = index * chunk_size
+    stop = min(start + chunk_size, grid.size)
+    params, seeds = grid.batch(start, stop, pad_to=chunk_size)
+    kwargs = {"dataset": dataset} if spec.uses_dataset else {}
+    out = spec.evaluate(params, seeds, **kwargs)
+    values = {}
+    for v in outputs:
+        if v not in out:
+            raise DataError(f"model {spec.name!r}: evaluate() returned no output {v!r} "
+                            f"(got {sorted(out)})")
+        arr = np.asarray(out[v])
+        if arr.shape != (seeds.shape[0],):
+            raise DataError(f"model {spec.name!r}: output {v!r} has shape {arr.shape}, "
+                            f"expected ({seeds.shape[0]},) (one value per grid point)")
+        values[v] = arr[: stop - start].copy()
+    return ChunkResult(index=index, values=values, seconds=time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------
+# running a sweep
+# --------------------------------------------------------------------------------------
+@dataclass
+class SweepStats:
+    """What a sweep did: chunks computed now / reused from disk, timings (s)."""
+
+    n_points: int
+    n_chunks: int
+    computed: int
+    reused: int
+    wall_seconds: float
+    chunk_seconds: list[float]
+    scheduler: str
+
+    @property
+    def points_per_second(self) -> float:
+        pts = self.n_points * self.computed / max(self.n_chunks, 1)
+        return pts / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+
+
+def make_store(res: ResolvedExperiment, root: str | Path | None = None) -> ChunkStore:
+    """The :class:`ChunkStore` of a resolved experiment (in ``res.out_dir`` by default)."""
+    d = res.to_dict()
+    d.pop("outputs", None)
+    d["outputs"] = list(res.outputs)
+    return ChunkStore(root if root is not None else res.out_dir, dims=list(res.axes),
+                      coords=res.axes, chunk_size=res.config.sweep.chunk_size,
+                      variables=res.outputs, key=fingerprint(d))
+
+
+def _dataset_path(res: ResolvedExperiment) -> str | None:
+    return None if res.config.dataset is None else res.to_dict()["dataset"]["path"]
+
+
+def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
+              workers: int | None = None, quiet: bool | None = None,
+              store: ChunkStore | None = None, max_chunks: int | None = None) -> SweepStats:
+    """Compute every missing chunk of ``res`` and write it to the store.
+
+    **Arguments:**
+
+    - ``res``: a resolved experiment (:func:`~engramlab.experiments.config.load_config`).
+    - ``scheduler``: ``None`` (default) starts an in-process Dask ``LocalCluster``
+      (threads, ``processes=False``) with ``workers`` workers; ``"tcp://host:port"``
+      connects to a running scheduler; ``"inline"`` runs without Dask in this process.
+    - ``workers``: number of local workers (default 1; ignored with an address).
+    - ``quiet``: no progress bar (default: ``ENGRAMLAB_QUIET``).
+    - ``store``: where chunks go (default: :func:`make_store` in ``res.out_dir``).
+    - ``max_chunks``: compute at most this many missing chunks, then stop (to split a
+      sweep over several sessions; the next call resumes).
+
+    **Returns:** :class:`SweepStats`. Does not merge: see
+    :meth:`ChunkStore.merge` (the runner merges at the end).
+    """
+    store = make_store(res) if store is None else store
+    store.open()
+    grid = Grid.from_resolved(res)
+    done = store.done()
+    todo = [i for i in range(store.n_chunks) if i not in done]
+    if max_chunks is not None:
+        todo = todo[: max(int(max_chunks), 0)]
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValidationError(f"workers: expected an integer >= 1, got {workers!r}")
+    dataset = _dataset_path(res)
+    args = (res.spec, grid, list(res.outputs), store.chunk_size)
+    secs: list[float] = []
+    t0 = time.perf_counter()
+    label = "inline" if scheduler == "inline" else (scheduler or f"local:{workers or 1}")
+    with make_progress(quiet) as progress:
+        task = progress.add_task(f"sweep {res.config.name}", total=store.n_chunks,
+                                 completed=len(done))
+        if scheduler == "inline":
+            for i in todo:
+                r = evaluate_chunk(*args, i, dataset)
+                store.write_chunk(i, r.values, r.seconds)
+                secs.append(r.seconds)
+                progress.advance(task)
+        elif todo:
+            _run_dask(store, args, todo, dataset, scheduler, workers, progress, task, secs)
+    return SweepStats(n_points=store.size, n_chunks=store.n_chunks, computed=len(secs),
+                      reused=len(done), wall_seconds=time.perf_counter() - t0,
+                      chunk_seconds=secs, scheduler=label)
+
+
+def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: str | None,
+              scheduler: str | None, workers: int | None, progress: Any, task: Any,
+              secs: list[float]) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=False,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="30s")
+    try:
+        token = store.key[:12]
+        futures = [client.submit(evaluate_chunk, *args, i, dataset, pure=False,
+                                 key=f"engramlab-chunk-{token}-{i}-{time.time_ns()}")
+                   for i in todo]
+        try:
+            for fut in as_completed(futures):
+                r: ChunkResult = fut.result()
+                store.write_chunk(r.index, r.values, r.seconds)
+                secs.append(r.seconds)
+                progress.advance(task)
+                fut.release()
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------------------
+# built-in model: capacity of a linear associative memory
+# --------------------------------------------------------------------------------------
+_N_CAP = 1024  # largest pattern length; random bits are drawn at this length and cut
+
+
+class MemoryCapacityParams(BaseModel):
+    """Parameters of ``memory.capacity`` (dimensionless counts and a rate)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_units: int = Field(64, ge=2, le=_N_CAP,
+                         description="N: length of the input and output patterns (units)")
+    n_patterns: int = Field(8, ge=1, le=1024, description="P: number of stored pairs")
+    learning_rate: float = Field(1.0, gt=0.0, le=1000.0,
+                                 description="gamma: Hebbian learning rate of every pair")
+
+
+def _bucket(n: int) -> int:
+    """Smallest power of two >= n (bounds the number of distinct compiled shapes)."""
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def _rademacher_bank(key: Any, n_rows: int, n_cols: int) -> Any:
+    """``(n_rows, n_cols)`` +-1 values; entry (p, i) depends only on (key, p, i)."""
+    import jax
+    import jax.numpy as jnp
+
+    words = _N_CAP // 32
+
+    def row(p):
+        bits = jax.random.bits(jax.random.fold_in(key, p), (words,), jnp.uint32)
+        b = (bits[:, None] >> jnp.arange(32, dtype=jnp.uint32)) & jnp.uint32(1)
+        return b.reshape(-1)[:n_cols]
+
+    b = jax.vmap(row)(jnp.arange(n_rows))
+    dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    return (2 * b.astype(dtype) - 1).astype(dtype)
+
+
+def memory_capacity_patterns(seed: int, n_patterns: int, n_units: int
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """The input and output patterns ``(x, y)``, each ``(n_patterns, n_units)`` of +-1,
+    that ``memory.capacity`` stores for ``seed`` (pattern ``p`` of a bigger ``P`` or
+    ``N`` extends, never changes, the smaller one: common random numbers)."""
+    import jax
+
+    kx, ky = jax.random.split(jax.random.key(int(seed)))
+    return (np.asarray(_rademacher_bank(kx, n_patterns, n_units)),
+            np.asarray(_rademacher_bank(ky, n_patterns, n_units)))
+
+
+def _capacity_point(key, n, p, lr, p_pad: int, n_pad: int):
+    import jax
+    import jax.numpy as jnp
+
+    from ..memory import LinearMemory
+
+    kx, ky = jax.random.split(key)
+    x = _rademacher_bank(kx, p_pad, n_pad)
+    y = _rademacher_bank(ky, p_pad, n_pad)
+    dtype = x.dtype
+    umask = (jnp.arange(n_pad) < n).astype(dtype)
+    pmask = (jnp.arange(p_pad) < p).astype(dtype)
+    x, y = x * umask, y * umask
+    lr = lr.astype(dtype)
+
+    def store(mem, xs):
+        a, b, m = xs
+        return mem.associate(a, b, lr * m), None
+
+    mem, _ = jax.lax.scan(store, LinearMemory(jnp.zeros((n_pad, n_pad), dtype)),
+                          (x, y, pmask))
+    h = jax.vmap(mem.probe)(x)                      # (p_pad, n_pad) = lr (N y_q + noise)
+    w = pmask[:, None] * umask[None, :]
+    count = (p * n).astype(dtype)
+    hn = h / (lr * n.astype(dtype))                 # normalised: y_q + crosstalk
+    crosstalk = (hn - y) * w
+    agree = jnp.sign(hn) * y                        # +1 correct, 0 tie, -1 wrong
+    bit_error = jnp.sum((1 - agree) / 2 * w) / count
+    wrong_any = jnp.any((agree <= 0) & (w > 0), axis=1)
+    perfect = jnp.sum(jnp.where(pmask > 0, 1 - wrong_any, 0)) / p.astype(dtype)
+    return {
+        "crosstalk_var": jnp.sum(crosstalk**2) / count,
+        "bit_error": bit_error,
+        "perfect_recall": perfect,
+        "signal": jnp.sum(h * y * w) / count,
+    }
+
+
+def _capacity_batch_fn():
+    import functools
+
+    import jax
+
+    @functools.partial(jax.jit, static_argnames=("p_pad", "n_pad"))
+    def batch(seeds, n, p, lr, *, p_pad, n_pad):
+        keys = jax.vmap(jax.random.key)(seeds)
+        return jax.vmap(lambda k, a, b, c: _capacity_point(k, a, b, c, p_pad, n_pad))(
+            keys, n, p, lr)
+
+    return batch
+
+
+_CAPACITY_BATCH: list[Any] = []
+
+
+def _memory_capacity_evaluate(params: Mapping[str, np.ndarray], seeds: np.ndarray
+                              ) -> dict[str, np.ndarray]:
+    """Batch function of ``memory.capacity`` (see :data:`MEMORY_CAPACITY`)."""
+    import jax.numpy as jnp
+
+    if not _CAPACITY_BATCH:
+        _CAPACITY_BATCH.append(_capacity_batch_fn())
+    n = np.asarray(params["n_units"], np.int64)
+    p = np.asarray(params["n_patterns"], np.int64)
+    lr = np.asarray(params["learning_rate"], np.float64)
+    if n.min() < 2 or n.max() > _N_CAP or p.min() < 1 or np.any(lr <= 0):
+        raise ValidationError(f"memory.capacity: n_units in [2, {_N_CAP}], n_patterns >= 1 "
+                              "and learning_rate > 0 are required")
+    out = _CAPACITY_BATCH[0](jnp.asarray(seeds, jnp.uint32), jnp.asarray(n, jnp.int32),
+                             jnp.asarray(p, jnp.int32), jnp.asarray(lr),
+                             p_pad=_bucket(int(p.max())), n_pad=_bucket(int(n.max())))
+    return {k: np.asarray(v, np.float64) for k, v in out.items()}
+
+
+def _memory_capacity_theory(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Closed forms for random +-1 patterns (Hopfield-style signal-to-noise analysis).
+
+    With ``h = x_q M / (gamma N) = y_q + c`` and ``c_j = (1/N) sum_{p != q} (x_q.x_p)
+    y_pj``: ``E[c_j^2] = (P - 1)/N`` exactly, ``E[x_q M y_q / N] = gamma N`` exactly,
+    and for large N the crosstalk is Gaussian, so the bit error is
+    ``Phi(-sqrt(N / (P - 1)))`` and a whole pattern is recalled with probability
+    ``(1 - bit_error)^N`` (independent bits approximation).
+    """
+    from scipy.special import ndtr
+
+    n = np.asarray(params["n_units"], np.float64)
+    p = np.asarray(params["n_patterns"], np.float64)
+    lr = np.asarray(params["learning_rate"], np.float64)
+    n, p, lr = np.broadcast_arrays(n, p, lr)
+    var = (p - 1) / n
+    with np.errstate(divide="ignore"):
+        err = np.where(p > 1, ndtr(-np.sqrt(n / np.maximum(p - 1, 1e-300))), 0.0)
+    return {"crosstalk_var": var, "bit_error": err, "perfect_recall": (1 - err) ** n,
+            "signal": lr * n}
+
+
+#: ``memory.capacity``: a linear associative memory (:class:`engramlab.memory.LinearMemory`)
+#: stores ``P`` random +-1 pairs ``(x_p, y_p)`` of length ``N`` by Hebbian learning,
+#: ``M = gamma sum_p outer(x_p, y_p)``, and is probed with every stored ``x_q``.
+MEMORY_CAPACITY = ModelSpec(
+    name="memory.capacity",
+    params=MemoryCapacityParams,
+    evaluate=_memory_capacity_evaluate,
+    outputs={
+        "crosstalk_var": "variance of the crosstalk c = x_q M / (gamma N) - y_q "
+                         "(dimensionless; theory (P - 1) / N)",
+        "bit_error": "fraction of output units with sign(x_q M) != y_q, ties count 1/2 "
+                     "(theory Phi(-sqrt(N / (P - 1))))",
+        "perfect_recall": "fraction of stored pairs recalled with every unit correct",
+        "signal": "mean of (x_q M) . y_q / N, the retrieved signal (output units; "
+                  "theory gamma N)",
+    },
+    description="Capacity of a linear (Hebbian) associative memory: P random +-1 pairs of "
+                "length N are stored as M = gamma sum_p outer(x_p, y_p) and every stored "
+                "input is probed. Recall degrades as the crosstalk variance (P - 1)/N grows.",
+    theory=_memory_capacity_theory,
+)
