@@ -1,0 +1,182 @@
+"""Typed CMR parameter sets: jaxcmr's names and cymr's names.
+
+Both are frozen dataclasses validated on construction (a misspelled or missing name is a
+:class:`~engramlab.errors.ConfigError` naming it, never a KeyError deep in tracing), with
+literature bounds used by :func:`engramlab.cmr.fit`.
+
+=========================  ======================  =====================================
+jaxcmr                     cymr                    meaning
+=========================  ======================  =====================================
+encoding_drift_rate        B_enc                   context integration rate at study
+start_drift_rate           B_start                 start-context reinstatement at test
+recall_drift_rate          B_rec                   integration rate after each recall
+learning_rate              Lfc                     MFC learning rate (jaxcmr: pre = 1-L)
+(1 - learning_rate)        Dfc / Afc               MFC pre-experimental own / shared
+shared_support             Acf                     MCF pre-experimental shared support
+item_support               Dcf                     MCF pre-experimental own-item support
+(1, fixed)                 Lcf                     MCF base learning rate
+primacy_scale              P1                      primacy boost of MCF learning
+primacy_decay              P2                      primacy decay over serial position
+choice_sensitivity         T                       power-rule exponent / softmax temp.
+stop_probability_scale     X1                      P(stop) before the first recall
+stop_probability_growth    X2                      growth of P(stop) per recall
+=========================  ======================  =====================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+
+__all__ = ["JaxcmrParams", "CymrParams", "as_params", "VARIANTS"]
+
+VARIANTS = ("jaxcmr", "cymr")
+_EPS = 1e-6
+
+
+class _ParamsBase:
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]]
+    VALID: ClassVar[dict[str, tuple[float, float]]]
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{f.name}: expected a real number, got {v!r}") from None
+            if not math.isfinite(x):
+                raise ConfigError(f"{f.name}: expected a finite number, got {x}")
+            lo, hi = self.VALID[f.name]
+            if not lo <= x <= hi:
+                raise ConfigError(f"{f.name}: expected a value in [{lo:g}, {hi:g}], got {x:g}")
+            object.__setattr__(self, f.name, x)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Parameter names in canonical order."""
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, name: str = "params") -> Any:
+        """Build from a dict; unknown or missing names raise ``ConfigError``."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{name}: expected a mapping of parameter values, got "
+                              f"{type(values).__name__}")
+        unknown = sorted(set(values) - set(cls.names()))
+        if unknown:
+            raise ConfigError(f"{name}: unknown parameter(s) {unknown} for {cls.__name__}; "
+                              f"expected names {list(cls.names())}")
+        missing = [n for n in cls.names() if n not in values]
+        if missing:
+            raise ConfigError(f"{name}: missing parameter(s) {missing} for {cls.__name__}")
+        return cls(**{k: values[k] for k in cls.names()})
+
+    def to_dict(self) -> dict[str, float]:
+        return {n: float(getattr(self, n)) for n in self.names()}
+
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class JaxcmrParams(_ParamsBase):
+    """CMR parameters with jaxcmr's names (power choice rule).
+
+    ``BOUNDS`` are the search bounds jaxcmr's fitting scripts use
+    (``[eps, 1 - eps]`` for rates and probabilities, ``[eps, 100]`` for supports and
+    the primacy/choice parameters, ``[eps, 10]`` for the stop growth).
+    """
+
+    encoding_drift_rate: float = 0.7
+    start_drift_rate: float = 0.3
+    recall_drift_rate: float = 0.8
+    learning_rate: float = 0.3
+    shared_support: float = 0.05
+    item_support: float = 0.3
+    primacy_scale: float = 2.0
+    primacy_decay: float = 0.5
+    choice_sensitivity: float = 2.0
+    stop_probability_scale: float = 0.02
+    stop_probability_growth: float = 0.2
+
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        "encoding_drift_rate": (0.0, 1.0), "start_drift_rate": (0.0, 1.0),
+        "recall_drift_rate": (0.0, 1.0), "learning_rate": (0.0, 1.0),
+        "shared_support": (0.0, math.inf), "item_support": (0.0, math.inf),
+        "primacy_scale": (0.0, math.inf), "primacy_decay": (0.0, math.inf),
+        "choice_sensitivity": (0.0, math.inf), "stop_probability_scale": (0.0, 1.0),
+        "stop_probability_growth": (0.0, math.inf),
+    }
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "encoding_drift_rate": (_EPS, 1 - _EPS), "start_drift_rate": (_EPS, 1 - _EPS),
+        "recall_drift_rate": (_EPS, 1 - _EPS), "learning_rate": (_EPS, 1 - _EPS),
+        "shared_support": (_EPS, 100.0), "item_support": (_EPS, 100.0),
+        "primacy_scale": (_EPS, 100.0), "primacy_decay": (_EPS, 100.0),
+        "choice_sensitivity": (_EPS, 100.0), "stop_probability_scale": (_EPS, 1 - _EPS),
+        "stop_probability_growth": (_EPS, 10.0),
+    }
+
+
+@dataclass(frozen=True)
+class CymrParams(_ParamsBase):
+    """CMR parameters with cymr's names (exponential choice rule ``exp(2 a / T)``).
+
+    ``BOUNDS`` follow cymr's documentation / Morton & Polyn (2016) fits: rates and
+    weights in ``[0, 1]``, ``P1`` in ``[0, 10]``, ``P2`` in ``[0.01, 10]``, ``T`` in
+    ``[0.01, 1]``, ``X1`` in ``[0, 1]``, ``X2`` in ``[0, 5]``.
+    """
+
+    B_enc: float = 0.7
+    B_start: float = 0.3
+    B_rec: float = 0.8
+    Lfc: float = 0.3
+    Lcf: float = 0.3
+    Afc: float = 0.0
+    Dfc: float = 0.7
+    Acf: float = 0.05
+    Dcf: float = 0.7
+    P1: float = 2.0
+    P2: float = 1.0
+    T: float = 0.1
+    X1: float = 0.02
+    X2: float = 0.2
+
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        "B_enc": (0.0, 1.0), "B_start": (0.0, 1.0), "B_rec": (0.0, 1.0),
+        "Lfc": (0.0, math.inf), "Lcf": (0.0, math.inf), "Afc": (0.0, math.inf),
+        "Dfc": (0.0, math.inf), "Acf": (0.0, math.inf), "Dcf": (0.0, math.inf),
+        "P1": (0.0, math.inf), "P2": (0.0, math.inf), "T": (0.0, math.inf),
+        "X1": (0.0, 1.0), "X2": (-math.inf, math.inf),
+    }
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "B_enc": (0.0, 1.0), "B_start": (0.0, 1.0), "B_rec": (0.0, 1.0),
+        "Lfc": (0.0, 1.0), "Lcf": (0.0, 1.0), "Afc": (0.0, 1.0), "Dfc": (0.0, 1.0),
+        "Acf": (0.0, 1.0), "Dcf": (0.0, 1.0), "P1": (0.0, 10.0), "P2": (0.01, 10.0),
+        "T": (0.01, 1.0), "X1": (0.0, 1.0), "X2": (0.0, 5.0),
+    }
+
+
+_CLASSES = {"jaxcmr": JaxcmrParams, "cymr": CymrParams}
+
+
+def params_class(variant: str) -> type:
+    if variant not in _CLASSES:
+        raise ConfigError(f"variant: expected one of {list(VARIANTS)}, got {variant!r}")
+    return _CLASSES[variant]
+
+
+def as_params(params: Any, variant: str, *, name: str = "params") -> Any:
+    """Coerce ``params`` (dict or typed class) to the typed class of ``variant``."""
+    cls = params_class(variant)
+    if isinstance(params, cls):
+        return params
+    if isinstance(params, _ParamsBase):
+        raise ConfigError(f"{name}: got {type(params).__name__} for variant {variant!r}; "
+                          f"expected {cls.__name__} (or a dict of its names)")
+    return cls.from_mapping(params, name=name)
