@@ -18,7 +18,7 @@ __getattr__, __dir__, __all__ = attach(
         "JaxcmrParams": "._params", "CymrParams": "._params",
         "log_likelihood": "._api", "simulate": "._api", "trial_logliks": "._api",
         "prepare": "._api",
-        "fit": "._fit", "fit_subjects": "._fit",
-        "recall_curves": "._analysis",
+        "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
+        "recall_curves": "._analysis", "compare_curves": "._analysis",
     },
 )
