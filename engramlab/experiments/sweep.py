@@ -22,6 +22,7 @@ Also defines the built-in sweepable model ``memory.capacity``
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -278,20 +279,36 @@ def _bucket(n: int) -> int:
 
 
 def _rademacher_bank(key: Any, n_rows: int, n_cols: int) -> Any:
-    """``(n_rows, n_cols)`` +-1 values; entry (p, i) depends only on (key, p, i)."""
+    """``(n_rows, n_cols)`` +-1 values; entry (p, i) depends only on (key, p, i).
+
+    Row ``p`` is bits ``p * 32 .. p * 32 + 31`` (uint32 words) of the counter-based
+    threefry stream of ``key`` with partitionable counters (one counter per element
+    index, forced on here), so growing ``n_rows`` or ``n_cols`` (padding) extends the
+    bank without changing what is already there.
+    """
     import jax
     import jax.numpy as jnp
 
     words = _N_CAP // 32
-
-    def row(p):
-        bits = jax.random.bits(jax.random.fold_in(key, p), (words,), jnp.uint32)
-        b = (bits[:, None] >> jnp.arange(32, dtype=jnp.uint32)) & jnp.uint32(1)
-        return b.reshape(-1)[:n_cols]
-
-    b = jax.vmap(row)(jnp.arange(n_rows))
+    with jax.threefry_partitionable(True):
+        bits = jax.random.bits(key, (n_rows, words), jnp.uint32)
+    b = (bits[:, :, None] >> jnp.arange(32, dtype=jnp.uint32)) & jnp.uint32(1)
+    b = b.reshape(n_rows, _N_CAP)[:, :n_cols]
     dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
-    return (2 * b.astype(dtype) - 1).astype(dtype)
+    return 2 * b.astype(dtype) - 1
+
+
+@functools.cache
+def _patterns_fn(n_patterns: int, n_units: int) -> Any:
+    import jax
+
+    @jax.jit
+    def draw(key):
+        kx, ky = jax.random.split(key)
+        return (_rademacher_bank(kx, n_patterns, n_units),
+                _rademacher_bank(ky, n_patterns, n_units))
+
+    return draw
 
 
 def memory_capacity_patterns(seed: int, n_patterns: int, n_units: int
@@ -301,9 +318,8 @@ def memory_capacity_patterns(seed: int, n_patterns: int, n_units: int
     ``N`` extends, never changes, the smaller one: common random numbers)."""
     import jax
 
-    kx, ky = jax.random.split(jax.random.key(int(seed)))
-    return (np.asarray(_rademacher_bank(kx, n_patterns, n_units)),
-            np.asarray(_rademacher_bank(ky, n_patterns, n_units)))
+    x, y = _patterns_fn(int(n_patterns), int(n_units))(jax.random.key(int(seed)))
+    return np.asarray(x), np.asarray(y)
 
 
 def _capacity_point(key, n, p, lr, p_pad: int, n_pad: int):
@@ -332,7 +348,10 @@ def _capacity_point(key, n, p, lr, p_pad: int, n_pad: int):
     count = (p * n).astype(dtype)
     hn = h / (lr * n.astype(dtype))                 # normalised: y_q + crosstalk
     crosstalk = (hn - y) * w
-    agree = jnp.sign(hn) * y                        # +1 correct, 0 tie, -1 wrong
+    # hn_j = +-1 + k/N with k an integer, so |hn_j| < 1/(2N) means an exact tie (0) and
+    # only rounding (e.g. a learning rate like 0.1) would give it a sign
+    tie = jnp.abs(hn) < 0.5 / n.astype(dtype)
+    agree = jnp.where(tie, 0.0, jnp.sign(hn)) * y   # +1 correct, 0 tie, -1 wrong
     bit_error = jnp.sum((1 - agree) / 2 * w) / count
     wrong_any = jnp.any((agree <= 0) & (w > 0), axis=1)
     perfect = jnp.sum(jnp.where(pmask > 0, 1 - wrong_any, 0)) / p.astype(dtype)
@@ -345,8 +364,6 @@ def _capacity_point(key, n, p, lr, p_pad: int, n_pad: int):
 
 
 def _capacity_batch_fn():
-    import functools
-
     import jax
 
     @functools.partial(jax.jit, static_argnames=("p_pad", "n_pad"))
