@@ -41,7 +41,7 @@ class PhaseLocking:
     - ``across_trials``: xarray ``(condition, channel_i, channel_j, time)``, the
       inter-trial PLV of each condition's trials at each time point.
     - ``within_trial``: xarray ``(epoch, channel_i, channel_j)``, the PLV across time
-      within each epoch (coordinate ``condition`` on ``epoch``).
+      within each epoch (coordinate ``label`` on ``epoch``: its condition).
     - ``labels`` ``(n_epochs,)``, ``ch_names``, ``sfreq`` (Hz), ``times`` (s), ``band``
       (Hz), ``estimator``.
     """
@@ -264,7 +264,7 @@ def phase_locking(source: Any, *, band: tuple[float, float] = (30.0, 80.0),
                           attrs={"units": "1", "band_hz": list(band), "estimator": estimator})
     within = xr.DataArray(plv_across_time(z, estimator=estimator),
                           dims=("epoch", "channel_i", "channel_j"),
-                          coords={"epoch": np.arange(n_ep), "condition": ("epoch", labels_arr),
+                          coords={"epoch": np.arange(n_ep), "label": ("epoch", labels_arr),
                                   "channel_i": names, "channel_j": names},
                           name="plv_within_trial",
                           attrs={"units": "1", "band_hz": list(band), "estimator": estimator})

@@ -157,9 +157,15 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
     is_a = ll == conditions[0]
     n_a, n_b = int(is_a.sum()), int((~is_a).sum())
     total = uu.sum(axis=0)
+    if np.iscomplexobj(uu):
+        uu_re = np.ascontiguousarray(uu.real, dtype=np.float64)
+        uu_im = np.ascontiguousarray(uu.imag, dtype=np.float64)
 
     def stat(mask: np.ndarray) -> np.ndarray:
-        s_a = mask.astype(uu.dtype if np.iscomplexobj(uu) else np.float64) @ uu
+        if np.iscomplexobj(uu):  # two real GEMMs: much faster than a complex matmul here
+            s_a = (mask @ uu_re) + 1j * (mask @ uu_im)
+        else:
+            s_a = mask @ uu
         return finish(s_a, n_a) - finish(total[None] - s_a, n_b)
 
     observed = float(stat(is_a[None].astype(np.float64))[0])
