@@ -18,7 +18,7 @@ __getattr__, __dir__, __all__ = attach(
         "EEGEpochs": "._data", "EEGContinuous": "._data", "load_eeg": "._data",
         "load_spkit_sample": "._data", "spkit_sample_path": "._data",
         "check_band": "._plv", "filter_length": "._plv", "bandpass": "._plv",
-        "analytic_phasors": "._plv", "plv_across_trials": "._plv",
+        "analytic_phasors": "._plv", "band_phasors": "._plv", "plv_across_trials": "._plv",
         "plv_across_time": "._plv", "zero_locking_bias": "._plv", "ESTIMATORS": "._plv",
         "plv_from_kappa": "._synth", "kappa_from_plv": "._synth",
         "plv_sampling_sd": "._synth", "trials_for_sem": "._synth",

@@ -17,8 +17,7 @@ from ..errors import ValidationError
 from ._data import EEGContinuous, EEGEpochs, load_eeg
 from ._plv import (
     ESTIMATORS,
-    analytic_phasors,
-    bandpass,
+    band_phasors,
     check_band,
     plv_across_time,
     plv_across_trials,
@@ -192,10 +191,10 @@ class PhaseLocking:
 
 def _phasors_of(source: EEGEpochs | EEGContinuous, band: tuple[float, float]) -> np.ndarray:
     if isinstance(source, EEGContinuous):
-        z = analytic_phasors(bandpass(source.data, source.sfreq, band))   # (C, S)
+        z = band_phasors(source.data, source.sfreq, band)                 # (C, S)
         idx = source.onsets[:, None] + np.arange(source.n_times)[None, :]
         return np.ascontiguousarray(np.moveaxis(z[:, idx], 1, 0))          # (N, C, T)
-    return analytic_phasors(bandpass(source.data, source.sfreq, band))
+    return band_phasors(source.data, source.sfreq, band)
 
 
 def phase_locking(source: Any, *, band: tuple[float, float] = (30.0, 80.0),
@@ -207,9 +206,10 @@ def phase_locking(source: Any, *, band: tuple[float, float] = (30.0, 80.0),
     """Gamma-band phase locking of every channel pair, in both senses, per condition.
 
     Steps: :func:`~engramlab.eeg.load_eeg` (MNE Raw/Epochs, a file, or an array with
-    ``sfreq``); zero-phase FIR band-pass ``band`` (Hz, default 30-80) with
-    :func:`mne.filter.filter_data` (continuous data are filtered before epoching);
-    analytic signal (Hilbert) -> unit phasors; crop to ``window`` (s, epoch time); then
+    ``sfreq``); MNE's zero-phase FIR band-pass ``band`` (Hz, default 30-80; identical to
+    :func:`mne.filter.filter_data`, batched) and analytic signal (Hilbert) -> unit
+    phasors (:func:`~engramlab.eeg.band_phasors`; continuous data are filtered before
+    epoching); crop to ``window`` (s, epoch time); then
     :func:`~engramlab.eeg.plv_across_trials` per condition and
     :func:`~engramlab.eeg.plv_across_time` per epoch.
 
