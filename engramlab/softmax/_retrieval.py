@@ -147,34 +147,62 @@ def _learn(key, patterns, n_presentations, tau, beta, noise, init_noise):
     return xi0, model.final(xi0, v)
 
 
-@partial(jax.jit, static_argnums=(5, 6, 7, 8, 9))
-def _sweep_k(key, betas, flips, learn_args, threshold, n_v, k, n_cues, n_iter, n_pres):
-    k_pat, k_learn, k_cue = jax.random.split(key, 3)
+def _dam_masked(xi, v, beta, n_iter, mask):
+    def body(_, v):
+        logits = jnp.where(mask, beta * (v @ xi.T), -jnp.inf)
+        return jax.nn.softmax(logits, axis=-1) @ xi
+
+    return jax.lax.fori_loop(0, n_iter, body, v)
+
+
+def _sweep_one_k(key, k, betas, flips, learn_args, threshold, n_v, k_max, n_cues, n_iter,
+                 n_pres):
+    """One number of memories ``k`` (traced), padded to ``k_max`` hidden units."""
+    k_pat, k_init, k_stream, k_cue = jax.random.split(key, 4)
     dt = _float_dtype()
-    patterns = jax.random.rademacher(k_pat, (k, n_v), dt)
     tau, beta_train, noise, init_noise = learn_args
-    xi0, xi = _learn(k_learn, patterns, n_pres, tau, beta_train, noise, init_noise)
+    mask = jnp.arange(k_max) < k
+    patterns = jax.random.rademacher(k_pat, (k_max, n_v), dt) * mask[:, None]
+    # the K used hidden units start as noisy traces, the others silent (zero rows never
+    # win the softmax against a trace, so they do not learn)
+    xi0 = (patterns + init_noise * jax.random.normal(k_init, patterns.shape, dt)) * mask[:,
+                                                                                         None]
+    k_lab, k_noise = jax.random.split(k_stream)
+    n_steps = n_pres * k_max
+    v = patterns[jnp.arange(n_steps) % k]
+    v = v + noise * jax.random.normal(k_noise, v.shape, dt)
+    model = SoftmaxSynapses(beta=jnp.asarray(beta_train, dt), tau=jnp.asarray(tau, dt),
+                            dt=jnp.asarray(1.0, dt), bias=jnp.zeros_like(patterns))
+    xi = model.final(xi0, v)
+
+    idx = jnp.arange(n_cues) % k
+    tgt = patterns[idx]
 
     def per_flip(flip, kc):
-        # cue c of pattern c % k
-        idx = jnp.arange(n_cues) % k
-        cues = flip_cues(kc, patterns[idx], flip)
-        tgt = patterns[idx]
+        cues = flip_cues(kc, tgt, flip)
 
         def ok(states):
             return jnp.mean(retrieval_overlap(states, tgt) >= threshold)
 
         def per_beta(beta):
-            return (ok(_dam(xi, cues, beta, n_iter)), ok(_dam(xi0, cues, beta, n_iter)),
-                    ok(_dam(patterns, cues, beta, n_iter)))
+            return (ok(_dam_masked(xi, cues, beta, n_iter, mask)),
+                    ok(_dam_masked(xi0, cues, beta, n_iter, mask)),
+                    ok(_dam_masked(patterns, cues, beta, n_iter, mask)))
 
         learned, initial, ideal = jax.vmap(per_beta)(betas)
         return learned, initial, ideal, ok(_hebbian(patterns, cues, 20)), ok(cues)
 
     kcs = jax.random.split(k_cue, flips.shape[0])
     learned, initial, ideal, hebb, raw = jax.vmap(per_flip)(flips, kcs)
-    err = jnp.sqrt(jnp.mean((xi - patterns) ** 2))
+    err = jnp.sqrt(jnp.sum(((xi - patterns) * mask[:, None]) ** 2) / (k * n_v))
     return learned.T, initial.T, ideal.T, hebb, raw, err
+
+
+@partial(jax.jit, static_argnums=(6, 7, 8, 9, 10))
+def _sweep_all(keys, ks, betas, flips, learn_args, threshold, n_v, k_max, n_cues, n_iter,
+               n_pres):
+    return jax.vmap(_sweep_one_k, (0, 0) + (None,) * 9)(
+        keys, ks, betas, flips, learn_args, threshold, n_v, k_max, n_cues, n_iter, n_pres)
 
 
 def capacity_sweep(key: jax.Array, *, n_v: int = 64,
@@ -192,7 +220,11 @@ def capacity_sweep(key: jax.Array, *, n_v: int = 64,
     ``flip``) with the DAM update (``n_iter`` iterations, each ``beta``) using the
     learned ``Xi``, the initial (noisy-trace) ``Xi(0)`` and the ideal ``Xi = eta``, and
     with the classical Hebbian network (20 synchronous iterations). Cues, betas and
-    flips are ``vmap``-ed; the loop over ``K`` changes array shapes.
+    flips and the values of ``K`` are all ``vmap``-ed: each ``K`` uses ``max(K)`` hidden
+    units of which the first ``K`` start as noisy traces of the patterns and the rest are
+    silent zero rows (they never win the softmax, so they stay zero, and are masked out
+    of the DAM retrieval); the stream has ``n_presentations * max(K)`` steps, round
+    robin over the ``K`` patterns (so at least ``n_presentations`` rounds).
 
     **Returns:** dict of NumPy arrays: ``dam_learned``, ``dam_initial``, ``dam_ideal``
     ``(len(K), len(betas), len(flips))``; ``hebbian`` and ``no_retrieval`` (the cue
@@ -215,16 +247,14 @@ def capacity_sweep(key: jax.Array, *, n_v: int = 64,
     noise = check_nonnegative(noise, "noise")
     init_noise = check_nonnegative(init_noise, "init_noise")
     dt = _float_dtype()
-    out: dict[str, list] = {n: [] for n in ("dam_learned", "dam_initial", "dam_ideal",
-                                            "hebbian", "no_retrieval", "learn_rmse")}
-    learn_args = (tau, beta_train, noise, init_noise)
-    for i, k in enumerate(ks):
-        res = _sweep_k(jax.random.fold_in(key, i), jnp.asarray(betas_a, dt),
-                       jnp.asarray(flips_a, dt), learn_args, threshold, n_v, k, n_cues,
-                       n_iter, n_presentations)
-        for name, r in zip(out, res, strict=True):
-            out[name].append(np.asarray(r))
-    result = {n: np.stack(v) for n, v in out.items()}
+    names = ("dam_learned", "dam_initial", "dam_ideal", "hebbian", "no_retrieval",
+             "learn_rmse")
+    k_max = max(ks)
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(len(ks)))
+    res = _sweep_all(keys, jnp.asarray(ks), jnp.asarray(betas_a, dt), jnp.asarray(flips_a, dt),
+                     (tau, beta_train, noise, init_noise), threshold, n_v, k_max, n_cues,
+                     n_iter, n_presentations)
+    result = {n: np.asarray(r) for n, r in zip(names, res, strict=True)}
     result.update(n_memories=np.asarray(ks), betas=np.asarray(betas_a),
                   flips=np.asarray(flips_a))
     return result

@@ -148,47 +148,51 @@ def theory_similarity(xi0: Any, targets: Any, *, n_steps: int, tau: float, dt: f
 
 
 def _appendix_single(key: jax.Array, beta: Any, tau: Any, noise: Any, dt: Any, n_v: int,
-                     n_h: int, n_steps: int, norms: str) -> dict[str, jax.Array]:
+                     n_h: int, n_steps: int) -> dict[str, jax.Array]:
     k_mem, k_noise = jax.random.split(key)
     dtype = _float_dtype()
     xi0 = orthogonal_memories(k_mem, n_h, n_v)
     targets = xi0 + noise * jax.random.normal(k_noise, xi0.shape, dtype)
     v = targets[jnp.arange(n_steps) % n_h]
-    model = SoftmaxSynapses(beta=beta, tau=tau, dt=dt, bias=jnp.zeros_like(xi0))
+    zeros = jnp.zeros_like(xi0)
+    model = SoftmaxSynapses(beta=beta, tau=tau, dt=dt, bias=zeros)
     sim = model.run_similarity(xi0, v, targets)
     p = jnp.full((n_h,), 1.0 / n_h, dtype)
-    theory = _theory_core(xi0, targets, jnp.zeros_like(xi0), n_steps, tau, dt, p, norms)
-    return {"similarity": sim, "theory": theory, "xi0": xi0, "targets": targets}
+    return {"similarity": sim,
+            "theory": _theory_core(xi0, targets, zeros, n_steps, tau, dt, p, "measured"),
+            "theory_equal_norms": _theory_core(xi0, targets, zeros, n_steps, tau, dt, p,
+                                               "equal"),
+            "xi0": xi0, "targets": targets}
 
 
 def run_appendix(key: jax.Array, *, n_seeds: int | None = None, beta: Any = 2.0,
                  tau: Any = 250.0, noise: Any = 0.4, dt: float = 1.0, n_v: int = 50,
-                 n_h: int = 4, n_steps: int = 2000, norms: str = "measured",
-                 batch_size: int = 64) -> dict[str, jax.Array]:
+                 n_h: int = 4, n_steps: int = 2000, chunk: int = 64) -> dict[str, jax.Array]:
     """The App. B experiment, ``vmap``-ed over seeds and over ``beta``/``tau``/``noise``.
 
     Per run: ``Xi(0)`` = Gram-Schmidt orthogonal rows of norm ``sqrt(N_v)``; targets
     ``eta_mu = Xi_mu(0) + noise * z``; round-robin stream ``v_t = eta_{t mod N_h}``;
     ``T`` Euler steps of :func:`~engramlab.softmax.simulate` (``Lambda = 0``); the
-    measured similarity and the closed form of :func:`theory_similarity`.
+    measured similarity and the closed forms of :func:`theory_similarity` (measured
+    norms, and the paper's equal-norm formula).
 
     **Arguments:**
 
-    - ``key``: one PRNG key (split into ``n_seeds`` runs) or ``n_seeds`` is ``None``
-      and ``key`` is one key: a single run (no batch axis).
+    - ``key``: PRNG key. With ``n_seeds`` it is split into ``n_seeds`` runs (leading
+      batch axis ``B = n_seeds``); with ``n_seeds=None`` one run, no batch axis.
     - ``beta``, ``tau``, ``noise``: scalars or 1-D arrays of length ``n_seeds`` (one value
-      per run; combine with a meshgrid for full grids).
+      per run; build grids with ``np.meshgrid`` / ``np.repeat``).
     - ``dt``, ``n_v``, ``n_h``, ``n_steps``: as in the paper (defaults: App. B).
-    - ``norms``: theory variant (see :func:`theory_similarity`).
-    - ``batch_size``: runs vmapped at once (bounds memory; ``lax.map`` over batches).
+    - ``chunk``: runs per jitted ``vmap`` call (fixed, padded: bounds memory and reuses
+      one compilation for any ``n_seeds``).
 
-    **Returns:** dict with ``similarity`` and ``theory`` ``([B,] T + 1, N_h)``, ``xi0``
-    and ``targets`` ``([B,] N_h, N_v)``.
+    **Returns:** dict with ``similarity``, ``theory`` and ``theory_equal_norms``
+    ``([B,] T + 1, N_h)``, ``xi0`` and ``targets`` ``([B,] N_h, N_v)`` (NumPy arrays).
     """
     n_v = check_int(n_v, "n_v", min_value=1)
     n_h = check_int(n_h, "n_h", min_value=1)
     n_steps = check_int(n_steps, "n_steps", min_value=1)
-    norms = check_choice(norms, "norms", ("measured", "equal"))
+    chunk = check_int(chunk, "chunk", min_value=1)
     if n_h > n_v:
         raise ShapeError(f"n_h: at most n_v = {n_v} orthogonal memories, got {n_h}")
     b = 1 if n_seeds is None else check_int(n_seeds, "n_seeds", min_value=1)
@@ -205,19 +209,23 @@ def run_appendix(key: jax.Array, *, n_seeds: int | None = None, beta: Any = 2.0,
         check_nonnegative(nz, "noise")
     dtype = _float_dtype()
     keys = jax.random.split(key, b) if n_seeds is not None else key[None]
-    out = _appendix_batch(keys, *(jnp.asarray(vals[k], dtype) for k in ("beta", "tau",
-                                                                        "noise")),
-                          jnp.asarray(dt, dtype), n_v, n_h, n_steps, norms,
-                          max(1, min(int(batch_size), b)))
+    chunk = min(chunk, b)
+    n_pad = -b % chunk
+    pad = np.concatenate([np.arange(b), np.zeros(n_pad, dtype=int)])
+    keys = keys[pad]
+    params = [jnp.asarray(vals[k][pad], dtype) for k in ("beta", "tau", "noise")]
+    parts = []
+    for start in range(0, b + n_pad, chunk):  # fixed-size vmapped chunks (memory bound)
+        sl = slice(start, start + chunk)
+        parts.append(jax.device_get(_appendix_chunk(
+            keys[sl], *(p[sl] for p in params), jnp.asarray(dt, dtype), n_v, n_h, n_steps)))
+    out = {k: np.concatenate([p[k] for p in parts])[:b] for k in parts[0]}
     if n_seeds is None:
         out = {k: v[0] for k, v in out.items()}
     return out
 
 
-@partial(jax.jit, static_argnums=(5, 6, 7, 8, 9))
-def _appendix_batch(keys, beta, tau, noise, dt, n_v, n_h, n_steps, norms, batch_size):
-    def one(args):
-        k, bt, ta, nz = args
-        return _appendix_single(k, bt, ta, nz, dt, n_v, n_h, n_steps, norms)
-
-    return jax.lax.map(one, (keys, beta, tau, noise), batch_size=batch_size)
+@partial(jax.jit, static_argnums=(5, 6, 7))
+def _appendix_chunk(keys, beta, tau, noise, dt, n_v, n_h, n_steps):
+    return jax.vmap(_appendix_single, (0, 0, 0, 0, None, None, None, None))(
+        keys, beta, tau, noise, dt, n_v, n_h, n_steps)
