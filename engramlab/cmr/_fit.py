@@ -150,21 +150,13 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
                                          seed=np.random.default_rng(seed), polish=False)
             best = np.asarray(res.x)
         else:
-            n_lists = prep.recalls.shape[0]
             jlo, jhi = jnp.asarray(lo), jnp.asarray(hi)
-
-            @jax.jit
-            def loss(z):
-                th = base.at[jidx].set(jlo + (jhi - jlo) * jax.nn.sigmoid(z))
-                ll = jnp.sum(trials_loglik(th, rec, sqrt_m, variant=variant, L=L))
-                return -ll / n_lists
-
-            vg = jax.jit(jax.value_and_grad(loss))
 
             def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
                 nonlocal n_evals
                 n_evals += 1
-                v, g = vg(jnp.asarray(z))
+                v, g = _nll_grad(jnp.asarray(z), base, jidx, jlo, jhi, rec, sqrt_m,
+                                 variant=variant, L=L)
                 v, g = float(v), np.asarray(g, dtype=np.float64)
                 if not (np.isfinite(v) and np.isfinite(g).all()):
                     return 1e12, np.zeros_like(z)
@@ -187,6 +179,33 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
     row.update(logl=logl, n_lists=int(prep.recalls.shape[0]), k=len(fnames), method=method,
                variant=variant, n_evals=n_evals, seconds=time.perf_counter() - t0)
     return pd.DataFrame([row])
+
+
+def _nll(z, base, idx, lo, hi, rec, sqrt_m, *, variant, L):
+    """Mean negative log-likelihood per list at ``theta = lo + (hi - lo) sigmoid(z)``."""
+    import jax
+    import jax.numpy as jnp
+
+    from ._model import trials_loglik
+
+    th = base.at[idx].set(lo + (hi - lo) * jax.nn.sigmoid(z))
+    return -jnp.mean(trials_loglik(th, rec, sqrt_m, variant=variant, L=L))
+
+
+def _make_nll_grad():
+    import jax
+
+    return jax.jit(jax.value_and_grad(_nll), static_argnames=("variant", "L"))
+
+
+_NLL_GRAD = None
+
+
+def _nll_grad(*args, **kwargs):
+    global _NLL_GRAD
+    if _NLL_GRAD is None:
+        _NLL_GRAD = _make_nll_grad()
+    return _NLL_GRAD(*args, **kwargs)
 
 
 def _fit_one(subject: Any, sub_data: pd.DataFrame, kwargs: dict) -> pd.DataFrame:
@@ -220,7 +239,8 @@ def fit_subjects(data: pd.DataFrame, *, scheduler: str | None = None, workers: i
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               # ":0": a free port (the default 8787 may be taken)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout="30s")
