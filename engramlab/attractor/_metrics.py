@@ -44,7 +44,6 @@ from ._network import (
     _imprint_core,
     _run_euler,
     default_float,
-    recall,
     salience,
     simulate,
 )
@@ -175,11 +174,27 @@ def _success(final, target, threshold):
     return jnp.mean((final - target) ** 2, axis=-1) < threshold
 
 
-def _run_final(network: AttractorNetwork, w, cues, n_steps):
-    final, _ = _run_euler(w, cues, None, tau=network.tau, dt=network.dt, gain=network.gain,
-                          activation=network.activation, drive_fn=None, n_steps=n_steps,
+@functools.partial(jax.jit, static_argnames=("trials", "noise_model", "tau", "dt", "gain",
+                                             "activation", "n_steps"))
+def _basin_core(w, p, levels, key, threshold, *, trials, noise_model, tau, dt, gain,
+                activation, n_steps):
+    P, N = p.shape
+    L = levels.shape[0]
+    base = jnp.broadcast_to(p[:, None, None, :], (P, L, trials, N))
+    lv = levels[None, :, None, None]
+    if noise_model == "flip":
+        cues = jnp.where(jax.random.uniform(key, base.shape, p.dtype) < lv, -base, base)
+    else:
+        z = jax.random.normal(key, base.shape, p.dtype)
+        cues = base * (1.0 - lv) + z * lv if noise_model == "mix" else base + z * lv
+    final, _ = _run_euler(w, cues.reshape(-1, N), None, tau=tau, dt=dt, gain=gain,
+                          activation=activation, drive_fn=None, n_steps=n_steps,
                           save_every=None)
-    return final
+    final = final.reshape(P, L, trials, N)
+    # a NaN state fails the MSE test; make it visible to ensure_finite instead
+    ok = _success(final, base, threshold).astype(p.dtype)
+    bad = jnp.any(~jnp.isfinite(final), axis=(-2, -1))
+    return jnp.where(bad, jnp.nan, jnp.mean(ok, axis=-1))
 
 
 def basin_curve(network: AttractorNetwork, patterns: Any, noise_levels: Any, *, key: Any,
@@ -209,19 +224,15 @@ def basin_curve(network: AttractorNetwork, patterns: Any, noise_levels: Any, *, 
     threshold = check_positive(threshold, "threshold")
     n_steps = check_int(n_steps, "n_steps", min_value=0)
     check_choice(noise_model, "noise_model", NOISE_MODELS)
+    if not bool(jnp.all(jnp.isfinite(network.weights))):
+        raise ValidationError("weights: expected finite values, got NaN or inf in the "
+                              "network's weight matrix")
     dtype = network.weights.dtype
-    pj = jnp.asarray(p, dtype)
-    P, L, N = p.shape[0], levels.size, p.shape[1]
-    base = jnp.broadcast_to(pj[:, None, None, :], (P, L, trials, N))
-    lv = jnp.asarray(levels, dtype)[None, :, None, None]
-    k = as_key(key)
-    if noise_model == "flip":
-        cues = jnp.where(jax.random.uniform(k, base.shape, dtype) < lv, -base, base)
-    else:
-        z = jax.random.normal(k, base.shape, dtype)
-        cues = base * (1.0 - lv) + z * lv if noise_model == "mix" else base + z * lv
-    final = recall(network, cues.reshape(-1, N), n_steps=n_steps).reshape(P, L, trials, N)
-    rate = np.asarray(jnp.mean(_success(final, base, threshold), axis=-1))
+    rate = _basin_core(network.weights, jnp.asarray(p, dtype), jnp.asarray(levels, dtype),
+                       as_key(key), threshold, trials=trials, noise_model=noise_model,
+                       tau=network.tau, dt=network.dt, gain=network.gain,
+                       activation=network.activation, n_steps=n_steps)
+    rate = np.asarray(ensure_finite(rate, "basin curve"))
     return rate[0] if single else rate
 
 
@@ -489,7 +500,8 @@ def pca_project(states: Any, n_components: int = 3) -> tuple[np.ndarray, np.ndar
 
 
 def tsne_embed(states: Any, *, perplexity: float = 5.0, seed: int = 0) -> np.ndarray:
-    """2-D t-SNE embedding of states ``(M, N)`` (scikit-learn; seed: perplexity 5)."""
+    """2-D t-SNE embedding of states ``(M, N)`` (scikit-learn; seed: perplexity 5; exact
+    method up to 500 states, Barnes-Hut above)."""
     from sklearn.manifold import TSNE
 
     x = np.asarray(as_array(states, "states", ndim=2), dtype=np.float64)
@@ -497,5 +509,7 @@ def tsne_embed(states: Any, *, perplexity: float = 5.0, seed: int = 0) -> np.nda
     if perplexity >= x.shape[0]:
         raise ValidationError(f"perplexity: expected a value below the number of states "
                               f"({x.shape[0]}), got {perplexity:g}")
-    return TSNE(n_components=2, perplexity=perplexity, random_state=int(seed),
-                init="pca").fit_transform(x)
+    # exact gradients for small sets: as accurate, and much faster than Barnes-Hut there
+    method = "exact" if x.shape[0] <= 500 else "barnes_hut"
+    return TSNE(n_components=2, perplexity=perplexity, random_state=int(seed), init="pca",
+                method=method).fit_transform(x)
