@@ -175,9 +175,9 @@ def rerun(run_dir: str | Path, *, out_dir: str | Path | None = None,
     engramlab and JAX. Also written to ``<out_dir>/rerun.json``.
     """
     run_dir = Path(run_dir)
-    old = open_results(run_dir)
     target = Path(out_dir) if out_dir is not None else run_dir / "rerun"
     res = load_run_config(run_dir, out_dir=target)
+    old = open_results(run_dir)
     outcome = execute(res, scheduler=scheduler, workers=workers, quiet=quiet, report=False)
     new = outcome.results
     import numpy as np
