@@ -113,36 +113,53 @@ class ChunkStore:
 
     # -- chunks --------------------------------------------------------------------
     def write_chunk(self, index: int, values: Mapping[str, Any], seconds: float) -> Path:
-        """Atomically write chunk ``index`` (``values[var]`` of shape ``(stop - start,)``)."""
+        """Atomically write chunk ``index`` (``values[var]`` of shape ``(stop - start,)``).
+
+        The file is NetCDF-4 (``xarray.open_dataset(path)`` reads it), written with
+        h5netcdf directly: ~10x faster than going through xarray for small chunks.
+        """
+        import h5netcdf
         import numpy as np
-        import xarray as xr
 
         start, stop = self.chunk_bounds(index)
-        data = {}
+        arrays = {}
         for v in self.variables:
             arr = np.asarray(values[v])
             if arr.shape != (stop - start,):
                 raise DataError(f"chunk {index}: output {v!r} has shape {arr.shape}, "
                                 f"expected ({stop - start},)")
-            data[v] = ("point", arr)
-        ds = xr.Dataset(data, coords={"point": np.arange(start, stop, dtype=np.int64)},
-                        attrs={"chunk": index, "seconds": float(seconds), "key": self.key})
-        return write_with(self.chunk_path(index),
-                          lambda p: ds.to_netcdf(p, engine="h5netcdf"))
+            arrays[v] = arr
+
+        def writer(path: Path) -> None:
+            with h5netcdf.File(path, "w") as f:
+                f.dimensions = {"point": stop - start}
+                f.create_variable("point", ("point",),
+                                  data=np.arange(start, stop, dtype=np.int64))
+                for v, arr in arrays.items():
+                    f.create_variable(v, ("point",), data=arr)
+                f.attrs["chunk"] = index
+                f.attrs["seconds"] = float(seconds)
+                f.attrs["key"] = self.key
+
+        return write_with(self.chunk_path(index), writer)
 
     def read_chunk(self, index: int) -> tuple[dict[str, Any], float]:
         """``(values, seconds)`` of a finished chunk (checked against the manifest)."""
+        import h5netcdf
         import numpy as np
-        import xarray as xr
 
         path = self.chunk_path(index)
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            ds.load()
         start, stop = self.chunk_bounds(index)
-        if ds.attrs.get("key") != self.key or not np.array_equal(
-                ds["point"].values, np.arange(start, stop)):
-            raise DataError(f"{path}: chunk file does not belong to this sweep; delete it")
-        return {v: ds[v].values for v in self.variables}, float(ds.attrs["seconds"])
+        with h5netcdf.File(path, "r") as f:
+            ok = (f.attrs.get("key") == self.key
+                  and np.array_equal(f.variables["point"][...], np.arange(start, stop))
+                  and all(v in f.variables for v in self.variables))
+            if not ok:
+                raise DataError(f"{path}: chunk file does not belong to this sweep; "
+                                "delete it")
+            values = {v: np.asarray(f.variables[v][...]) for v in self.variables}
+            seconds = float(f.attrs["seconds"])
+        return values, seconds
 
     # -- merge ---------------------------------------------------------------------
     def merge(self, attrs: Mapping[str, Any] | None = None) -> Any:

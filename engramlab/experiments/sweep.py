@@ -337,12 +337,8 @@ def _capacity_point(key, n, p, lr, p_pad: int, n_pad: int):
     x, y = x * umask, y * umask
     lr = lr.astype(dtype)
 
-    def store(mem, xs):
-        a, b, m = xs
-        return mem.associate(a, b, lr * m), None
-
-    mem, _ = jax.lax.scan(store, LinearMemory(jnp.zeros((n_pad, n_pad), dtype)),
-                          (x, y, pmask))
+    # associating the P pairs one by one (M += lr outer(x_p, y_p)) sums to one matmul
+    mem = LinearMemory(lr * ((x * pmask[:, None]).T @ y))
     h = jax.vmap(mem.probe)(x)                      # (p_pad, n_pad) = lr (N y_q + noise)
     w = pmask[:, None] * umask[None, :]
     count = (p * n).astype(dtype)
