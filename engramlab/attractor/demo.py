@@ -155,13 +155,12 @@ def demo_section(ctx: Any) -> Section:
     traj = simulate(enh, tcues, n_steps=60, save_every=1)
     fig, ax = new_figure(figsize=(7, 5.2))
     pa.plot_pca_trajectories(traj.states, ax=ax, patterns=mems,
-                             labels=[f"cues from {MEMORIES[i // 3][0]}" if i % 3 == 0
-                                     else "_nolegend_" for i in range(9)])
+                             labels=[f"cues from {MEMORIES[i // 3][0]}" for i in range(9)])
     figures.append(ctx.figure(fig, "pca_trajectories", title="Trajectories in the PCA plane",
                               caption="Recall trajectories (60 ms) of the enhancing-salience "
                               "network from 70%-noise cues of each memory (3 each), projected "
                               "on the first two principal components of all visited states; "
-                              "stars: stored memories."))
+                              "filled stars: stored memories, open stars: their mirror images."))
 
     # 5. capacity (high gain ~ Hopfield) and 6. end states from random cues
     counts = np.unique(np.round(np.linspace(0.06, 0.22, 17) * n).astype(int))

@@ -161,7 +161,9 @@ def plot_pca_trajectories(trajectories: Any, ax: Any = None, *,
                           labels: Sequence[str] | None = None,
                           patterns: Any = None) -> Any:
     """Recall trajectories ``(T, B, N)`` projected on the first two principal components of
-    all visited states; stored ``patterns`` (``(P, N)``) marked with stars."""
+    all visited states. Trajectories with the same label share a colour and one legend
+    entry; stored ``patterns`` (``(P, N)``) are marked with filled stars and their mirror
+    images ``-xi`` (also attractors of a Hebbian network) with open stars."""
     ax = get_ax(ax, figsize=(6.5, 5))
     tr = np.asarray(trajectories, dtype=np.float64)
     t, b, n = tr.shape
@@ -169,16 +171,23 @@ def plot_pca_trajectories(trajectories: Any, ax: Any = None, *,
     mean = flat.mean(axis=0)
     _, _, vt = np.linalg.svd(flat - mean, full_matrices=False)
     proj = ((tr - mean) @ vt[:2].T)
+    groups: dict[str, str] = {}
     for i in range(b):
-        lab = labels[i] if labels is not None else None
-        line, = ax.plot(proj[:, i, 0], proj[:, i, 1], lw=1, alpha=0.8, label=lab)
-        ax.plot(proj[0, i, 0], proj[0, i, 1], "o", color=line.get_color(), ms=4)
+        lab = labels[i] if labels is not None else f"cue {i + 1}"
+        first = lab not in groups
+        color = groups.setdefault(lab, f"C{len(groups) % 10}")
+        ax.plot(proj[:, i, 0], proj[:, i, 1], lw=1, alpha=0.8, color=color,
+                label=lab if first else "_nolegend_")
+        ax.plot(proj[0, i, 0], proj[0, i, 1], "o", color=color, ms=4)
     if patterns is not None:
-        pp = (np.asarray(patterns, dtype=np.float64) - mean) @ vt[:2].T
+        pat = np.asarray(patterns, dtype=np.float64)
+        pp = (pat - mean) @ vt[:2].T
+        mp = (-pat - mean) @ vt[:2].T
         ax.plot(pp[:, 0], pp[:, 1], "k*", ms=14, label="stored patterns")
+        ax.plot(mp[:, 0], mp[:, 1], "*", ms=14, mfc="none", mec="k",
+                label="mirror images -ξ")
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
     ax.set_title("Recall trajectories (circles: cues)")
-    if labels is not None or patterns is not None:
-        ax.legend(fontsize=8)
+    ax.legend(fontsize=8)
     return ax
