@@ -168,18 +168,22 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
             s_a = mask @ uu
         return finish(s_a, n_a) - finish(total[None] - s_a, n_b)
 
-    observed = float(stat(is_a[None].astype(np.float64))[0])
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = uu.shape[0]
     batch = max(1, min(p_count, max_elements // max(1, uu.shape[1])))
     null = np.empty(p_count)
     done = 0
+    from ._plv import blas_single_thread
+
+    with blas_single_thread():
+        observed = float(stat(is_a[None].astype(np.float64))[0])
     while done < p_count:
         b = min(batch, p_count - done)
         order = np.argsort(rng.random((b, n)), axis=1)
         mask = np.zeros((b, n))
         np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
-        null[done:done + b] = stat(mask)
+        with blas_single_thread():
+            null[done:done + b] = stat(mask)
         done += b
     p = float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + p_count))
     pa, pb = pseudo[conditions[0]], pseudo[conditions[1]]
