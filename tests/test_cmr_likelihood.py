@@ -85,12 +85,14 @@ def _np_jaxcmr_loglik(p, recalls, L):
     ll = 0.0
     seq = [r - 1 for r in recalls if r > 0]
     for j in range(len(seq) + 1):
-        ps = 1.0 if j == L else min(p["stop_probability_scale"]
-                                    * np.exp(p["stop_probability_growth"] * j), 1.0)
+        lb = np.finfo(np.float32).eps
+        ps = min(p["stop_probability_scale"] * np.exp(p["stop_probability_growth"] * j),
+                 1.0 - lb * (L - j))
         if j == len(seq):
             ll += np.log(ps)
             break
-        a = (c @ mcf) ** p["choice_sensitivity"] * recallable
+        a = c @ mcf
+        a = ((a / a[recallable].max()) ** p["choice_sensitivity"] + lb) * recallable
         ll += np.log((1 - ps) * a[seq[j]] / a.sum())
         recallable[seq[j]] = False
         c = integ(c, np.eye(L)[seq[j]] @ mfc, p["recall_drift_rate"])

@@ -162,11 +162,18 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
                     return 1e12, np.zeros_like(z)
                 return v, g
 
+            # screen 16 random points per start in one vectorised call; start from the
+            # best finite ones (random points can have P(stop) = 1 and log L = -inf)
             rng = np.random.default_rng(seed)
+            u = rng.uniform(0.02, 0.98, size=(16 * n_starts, len(lo)))
+            cand = lo + (hi - lo) * u
+            thetas = jnp.tile(base, (cand.shape[0], 1)).at[:, jidx].set(jnp.asarray(cand))
+            screen = np.array(population_loglik(thetas, rec, sqrt_m, variant=variant, L=L))
+            screen[~np.isfinite(screen)] = -np.inf
+            n_evals += cand.shape[0]
             best, best_v = None, np.inf
-            for _ in range(n_starts):
-                u = rng.uniform(0.05, 0.95, size=len(lo))
-                z0 = np.log(u) - np.log1p(-u)
+            for i in np.argsort(-screen, kind="stable")[:n_starts]:
+                z0 = np.log(u[i]) - np.log1p(-u[i])
                 r = minimize(fun, z0, jac=True, method="L-BFGS-B",
                              options={"maxiter": maxiter})
                 if r.fun < best_v:

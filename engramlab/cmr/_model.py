@@ -34,11 +34,13 @@ product, norm and Hebbian update is then identical to the full network's.
 
 **Retrieval**, after ``j`` recalls, ``a = MCF probe(c)`` over not-yet-recalled items:
 
-- jaxcmr power rule: ``P(i) ∝ a_i^tau`` (``tau = choice_sensitivity``);
+- jaxcmr power rule: ``P(i) ∝ (a_i / max a)^tau + lb`` (``tau = choice_sensitivity``,
+  ``lb`` = float32 machine epsilon, as jaxcmr's ``power_scale(a, tau) + lb``);
 - cymr exponential rule: ``P(i) ∝ exp(2 max(a_i, 1e-6) / max(T, 1e-6))``.
 
-Stop probability: jaxcmr ``min(scale exp(growth j), 1)``; cymr
-``clip(X1 exp(X2 j), 1e-6, 1 - 1e-6)``; both are 1 once every item was recalled. A
+Stop probability: jaxcmr ``min(scale exp(growth j), 1 - lb (L - j))`` (jaxcmr's
+``PositionalTermination``); cymr ``clip(X1 exp(X2 j), 1e-6, 1 - 1e-6)``; both are 1 once
+every item was recalled. A
 recall event has probability ``(1 - P_stop(j)) P(i)``, the final stop event
 ``P_stop(n_recalls)``. The cymr variant clips each event probability below at ``1e-5``
 before the log, as cymr does (``np.clip(p, 10e-6, 1)``); the jaxcmr variant is exact.
@@ -60,6 +62,7 @@ _AMIN = 1e-6  # cymr's minimum activation / temperature
 _PMIN = 1e-6  # cymr's stop-probability clip
 _PCLIP = 1e-5  # cymr's event-probability clip (10e-6)
 _TINY = 1e-300
+_LB = 1.1920928955078125e-07  # jaxcmr's lower bound: float32 machine epsilon
 
 
 def names_for(variant: str) -> tuple[str, ...]:
@@ -117,8 +120,9 @@ def stop_probability(p: dict[str, jax.Array], variant: str, L: int) -> jax.Array
     """``P_stop(j)`` for ``j = 0..L`` recalls made, shape ``(L + 1,)`` (``P_stop(L) = 1``)."""
     j = jnp.arange(L + 1)
     if variant == "jaxcmr":
+        # jaxcmr: min(1 - lb * n_recallable, scale exp(growth j)), n_recallable = L - j
         ps = jnp.minimum(p["stop_probability_scale"] * jnp.exp(p["stop_probability_growth"] * j),
-                         1.0)
+                         1.0 - _LB * (L - j))
     else:
         ps = jnp.clip(p["X1"] * jnp.exp(p["X2"] * j), _PMIN, 1.0 - _PMIN)
     return ps.at[L].set(1.0)
@@ -128,9 +132,12 @@ def choice_logp(a: jax.Array, recallable: jax.Array, p: dict[str, jax.Array],
                 variant: str) -> jax.Array:
     """Log choice probabilities over items, shape ``(L,)`` (``-inf`` where not recallable)."""
     if variant == "jaxcmr":
+        # jaxcmr: s_i = (a_i / max a)^tau + lb over recallable items, P(i) = s_i / sum s
         logits = p["choice_sensitivity"] * jnp.log(jnp.maximum(a, _TINY))
-    else:
-        logits = 2.0 * jnp.maximum(a, _AMIN) / jnp.maximum(p["T"], _AMIN)
+        logits = jnp.where(recallable, logits, -jnp.inf)
+        s = jnp.where(recallable, jnp.exp(logits - jnp.max(logits)) + _LB, 0.0)
+        return jnp.log(s) - jnp.log(jnp.sum(s))
+    logits = 2.0 * jnp.maximum(a, _AMIN) / jnp.maximum(p["T"], _AMIN)
     logits = jnp.where(recallable, logits, -jnp.inf)
     return logits - jax.scipy.special.logsumexp(logits)
 

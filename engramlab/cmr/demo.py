@@ -1,0 +1,122 @@
+"""Demo section: fit CMR to a few Morton2013 subjects and compare model with data."""
+
+from __future__ import annotations
+
+import time
+
+from ..experiments.demo import DemoContext
+from ..experiments.report import Section, Table
+
+SUBJECTS = (1, 2, 3, 4)
+FREE = ("encoding_drift_rate", "start_drift_rate", "recall_drift_rate", "primacy_scale",
+        "choice_sensitivity", "stop_probability_scale", "stop_probability_growth")
+
+
+def demo_section(ctx: DemoContext) -> Section:
+    """Group fit (differential evolution, jaxcmr variant) to 4 Morton2013 subjects;
+    SPC/PFR/lag-CRP of data and of simulations from the fit; the cymr variant's
+    log-likelihood checked against cymr."""
+    import jax
+    import numpy as np
+    import xarray as xr
+
+    from ..plots.cmr import plot_model_vs_data
+    from ..plots.memory import plot_memory_heatmap
+    from . import CymrParams, JaxcmrParams, compare_curves, fit, load_dataset, log_likelihood
+    from . import simulate as sim_fn
+
+    df = load_dataset("Morton2013")
+    data = df[df["subject"].isin(SUBJECTS)]
+    free = {k: JaxcmrParams.BOUNDS[k] for k in FREE}
+    free["choice_sensitivity"] = (0.5, 20.0)
+    free["primacy_scale"] = (0.0 + 1e-6, 20.0)
+    t0 = time.perf_counter()
+    res = fit(data, variant="jaxcmr", method="de", free=free, popsize=6, maxiter=40,
+              seed=ctx.seed)
+    t_fit = time.perf_counter() - t0
+    row = res.iloc[0]
+    best = JaxcmrParams(**{k: row[k] for k in JaxcmrParams.names()})
+    sim = sim_fn(best, data, key=ctx.key("simulate"), n_rep=4)
+    comp = compare_curves(data, sim)
+
+    figs = []
+    fig = plot_model_vs_data(comp, title=f"CMR (jaxcmr variant) vs Morton2013, subjects "
+                             f"{', '.join(map(str, SUBJECTS))}")
+    figs.append(ctx.figure(fig, "model_vs_data", title="Model vs data",
+                           caption="Serial position curve, probability of first recall and "
+                           "lag-CRP (psifr) of the data (black) and of 4 simulated "
+                           "replications of every list from the maximum-likelihood group "
+                           f"fit (red dashed; {len(FREE)} free parameters, differential evolution, "
+                           f"log L = {row['logl']:.1f} over {int(row['n_lists'])} lists)."))
+
+    # MCF after studying a 24-item list with the fitted parameters (foundation plot)
+    import jax.numpy as jnp
+
+    from ._model import _unpack, study
+    with jax.enable_x64(True):
+        theta = jnp.asarray([getattr(best, n) for n in best.names()])
+        _, _, mcf = study(_unpack(theta, "jaxcmr"), "jaxcmr", 24, jnp.asarray(0.0))
+        mcf_state = np.asarray(mcf.state)
+    ax = plot_memory_heatmap(mcf_state, title="MCF after study (fitted CMR)")
+    figs.append(ctx.figure(ax.figure, "mcf_after_study", title="MCF after study",
+                           caption="Context-to-item memory after a 24-item list with the fitted "
+                           "parameters: the primacy gradient strengthens early items, and each "
+                           "item is associated with the slowly drifting context of its "
+                           "neighbours (off-diagonal band), which produces the lag-CRP's "
+                           "contiguity."))
+
+    # the cymr variant against cymr itself, same data and parameters
+    from cymr import cmr as ccmr
+
+    cpar = CymrParams(B_enc=best.encoding_drift_rate, B_start=best.start_drift_rate,
+                      B_rec=best.recall_drift_rate, Lfc=0.3, Lcf=0.3, Afc=0.0, Dfc=0.7,
+                      Acf=0.05, Dcf=0.7, P1=2.0, P2=0.5, T=0.1, X1=0.02, X2=0.2)
+    param_def, patterns = ccmr.config_loc_cmr(768)
+    t0 = time.perf_counter()
+    ref = ccmr.CMR().likelihood(data, cpar.to_dict(), param_def=param_def,
+                                patterns=patterns)["logl"]
+    t_cymr = time.perf_counter() - t0
+    ours = log_likelihood(data, cpar, variant="cymr", per_subject=True, pool_size=768)
+    t0 = time.perf_counter()
+    log_likelihood(data, cpar, variant="cymr", per_subject=True, pool_size=768)
+    t_ours = time.perf_counter() - t0
+    rel = float(np.max(np.abs(ours.to_numpy() - ref.to_numpy()) / np.abs(ref.to_numpy())))
+
+    ctx.save_arrays("model_vs_data", xr.Dataset({
+        "spc_data": ("input", comp["data"]["spc"]["recall"].to_numpy()),
+        "spc_model": ("input", comp["model"]["spc"]["recall"].to_numpy()),
+        "pfr_data": ("input", comp["data"]["pfr"]["prob"].to_numpy()),
+        "pfr_model": ("input", comp["model"]["pfr"]["prob"].to_numpy()),
+        "crp_data": ("lag", comp["data"]["lag_crp"]["prob"].to_numpy()),
+        "crp_model": ("lag", comp["model"]["lag_crp"]["prob"].to_numpy()),
+        "mcf_after_study": (("context_unit", "item"), mcf_state),
+    }, coords={"input": comp["data"]["spc"]["input"].to_numpy(),
+               "lag": comp["data"]["lag_crp"]["lag"].to_numpy()}))
+
+    params_tab = Table(caption="Maximum-likelihood group parameters (jaxcmr names); "
+                       "free parameters marked *.", columns=["parameter", "value"],
+                       rows=[[("*" if k in FREE else "") + k, f"{getattr(best, k):.4g}"]
+                             for k in best.names()])
+    check_tab = Table(caption="cymr variant vs cymr 0.x CMR().likelihood on the same data "
+                      "and parameters (localist pool of 768 items).",
+                      columns=["subject", "cymr log L", "engramlab log L"],
+                      rows=[[str(s), f"{ref[s]:.6f}", f"{ours[s]:.6f}"] for s in ref.index])
+    text = (
+        "CMR (Polyn, Norman & Kahana 2009) built on the foundation's LinearMemory (MFC, MCF). "
+        "We fit the jaxcmr parameterisation to four Morton (2013) subjects (192 lists of 24 "
+        "items) by maximising the exact likelihood of every recall sequence, stop event "
+        "included, with differential evolution (each generation's population scored in one "
+        "vmapped, jitted call), then simulate the "
+        "experiment from the fit and compute the same psifr analyses on both.\n\n"
+        f"The cymr parameterisation reproduces cymr's log-likelihood to a relative "
+        f"{rel:.1e} (4 subjects); ours took {t_ours * 1e3:.0f} ms after compilation versus "
+        f"{t_cymr * 1e3:.0f} ms for cymr.")
+    return Section(key="cmr", title="CMR: fitting free recall (Morton 2013)", text=text,
+                   figures=figs, tables=[params_tab, check_tab],
+                   metrics={"logl": float(row["logl"]), "n_lists": int(row["n_lists"]),
+                            "fit_seconds": t_fit, "rmse_spc": comp["rmse"]["spc"],
+                            "rmse_pfr": comp["rmse"]["pfr"],
+                            "rmse_lag_crp": comp["rmse"]["lag_crp"],
+                            "cymr_max_rel_diff": rel, "cymr_seconds": t_cymr,
+                            "ours_seconds": t_ours,
+                            "params": best.to_dict()})

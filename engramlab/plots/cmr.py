@@ -1,0 +1,104 @@
+"""Figures for CMR: serial position curve, probability of first recall, lag-CRP, and the
+"model vs data" panel.
+
+Each ``plot_*`` takes the tidy frames of :func:`engramlab.cmr.recall_curves` (or the
+dict of :func:`engramlab.cmr.compare_curves`), an optional Axes, and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._style import get_ax, new_figure
+
+__all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_model_vs_data",
+           "plot_fit_scatter"]
+
+_DATA = dict(color="black", marker="o", ms=4, lw=1.5)
+_MODEL = dict(color="tab:red", lw=2, ls="--")
+
+
+def plot_spc(curves: dict, ax: Any = None, *, label: str | None = None, **style: Any) -> Any:
+    """Serial position curve: recall probability by study position."""
+    ax = get_ax(ax)
+    d = curves["spc"]
+    ax.plot(d["input"], d["recall"], label=label, **({**_DATA, **style}))
+    ax.set_xlabel("Serial position")
+    ax.set_ylabel("Recall probability")
+    ax.set_ylim(0, 1)
+    ax.set_title("Serial position curve")
+    return ax
+
+
+def plot_pfr(curves: dict, ax: Any = None, *, label: str | None = None, **style: Any) -> Any:
+    """Probability of first recall by study position."""
+    ax = get_ax(ax)
+    d = curves["pfr"]
+    ax.plot(d["input"], d["prob"], label=label, **({**_DATA, **style}))
+    ax.set_xlabel("Serial position")
+    ax.set_ylabel("Probability of first recall")
+    top = np.nanmax(np.concatenate([d["prob"], [ax.get_ylim()[1] / 1.1]]))
+    ax.set_ylim(0, 1.1 * top)
+    ax.set_title("Probability of first recall")
+    return ax
+
+
+def plot_lag_crp(curves: dict, ax: Any = None, *, label: str | None = None,
+                 max_lag: int = 5, **style: Any) -> Any:
+    """Lag-CRP for ``|lag| <= max_lag``, negative and positive lags drawn separately."""
+    ax = get_ax(ax)
+    d = curves["lag_crp"]
+    s = {**_DATA, **style}
+    neg = d[(d["lag"] < 0) & (d["lag"] >= -max_lag)]
+    pos = d[(d["lag"] > 0) & (d["lag"] <= max_lag)]
+    ax.plot(neg["lag"], neg["prob"], label=label, **s)
+    ax.plot(pos["lag"], pos["prob"], **s)
+    ax.set_xlabel("Lag (study positions)")
+    ax.set_ylabel("Conditional response probability")
+    ax.set_xticks(np.arange(-max_lag, max_lag + 1))
+    top = np.nanmax(np.concatenate([neg["prob"], pos["prob"], [ax.get_ylim()[1] / 1.1]]))
+    ax.set_ylim(0, 1.1 * top)
+    ax.set_title("Lag-CRP")
+    return ax
+
+
+def plot_model_vs_data(comparison: dict, *, title: str | None = None,
+                       max_lag: int = 5) -> Any:
+    """Three panels (SPC, PFR, lag-CRP), data in black, model dashed red; returns the Figure.
+
+    ``comparison``: the dict returned by :func:`engramlab.cmr.compare_curves`.
+    """
+    fig, axes = new_figure(1, 3, figsize=(13, 3.8))
+    for fn, ax in zip((plot_spc, plot_pfr), axes[:2], strict=True):
+        fn(comparison["data"], ax, label="data")
+        fn(comparison["model"], ax, label="CMR", **_MODEL, marker=None)
+    plot_lag_crp(comparison["data"], axes[2], label="data", max_lag=max_lag)
+    plot_lag_crp(comparison["model"], axes[2], label="CMR", max_lag=max_lag, **_MODEL,
+                 marker=None)
+    for ax, name in zip(axes, ("spc", "pfr", "lag_crp"), strict=True):
+        rmse = comparison.get("rmse", {}).get(name)
+        if rmse is not None:
+            ax.text(0.03, 0.95, f"RMSE {rmse:.3f}", transform=ax.transAxes, ha="left",
+                    va="top", fontsize=9)
+    axes[0].legend(loc="lower center")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_fit_scatter(x: Any, y: Any, ax: Any = None, *, xlabel: str = "Model A",
+                     ylabel: str = "Model B", title: str = "", **style: Any) -> Any:
+    """Scatter of two sets of per-subject values with the identity line."""
+    ax = get_ax(ax, figsize=(4.5, 4.5))
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ax.scatter(x, y, **({"s": 25, "color": "tab:blue"} | style))
+    lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
+    ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls=":", label="identity")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left")
+    return ax
