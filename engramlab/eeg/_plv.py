@@ -30,6 +30,8 @@ unbiased). ``estimator="plv_debiased"`` returns ``sqrt(max(PPC, 0))``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from typing import Literal
 
 import numpy as np
@@ -221,6 +223,15 @@ def analytic_phasors(filtered: np.ndarray, *, dtype=np.complex64) -> np.ndarray:
     return _unit(a, dtype)
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return None
+    return ThreadpoolController()  # scanning the loaded libraries is the slow part: once
+
+
 def blas_single_thread():
     """Context limiting BLAS to one thread (``threadpoolctl``; a no-op if unavailable).
 
@@ -228,13 +239,10 @@ def blas_single_thread():
     threading inside each gains little, and on a shared machine BLAS worker threads that
     spin-wait for a busy core made them 3-10x slower in our measurements.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
+    ctrl = _blas_controller()
+    if ctrl is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return ctrl.limit(limits=1, user_api="blas")
 
 
 def _check_phasors(z: np.ndarray, name: str = "phasors") -> np.ndarray:

@@ -177,14 +177,13 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
 
     with blas_single_thread():
         observed = float(stat(is_a[None].astype(np.float64))[0])
-    while done < p_count:
-        b = min(batch, p_count - done)
-        order = np.argsort(rng.random((b, n)), axis=1)
-        mask = np.zeros((b, n))
-        np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
-        with blas_single_thread():
+        while done < p_count:
+            b = min(batch, p_count - done)
+            order = np.argsort(rng.random((b, n)), axis=1)
+            mask = np.zeros((b, n))
+            np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
             null[done:done + b] = stat(mask)
-        done += b
+            done += b
     p = float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + p_count))
     pa, pb = pseudo[conditions[0]], pseudo[conditions[1]]
     pooled = np.sqrt(((pa.size - 1) * pa.var(ddof=1) + (pb.size - 1) * pb.var(ddof=1))
