@@ -199,3 +199,26 @@ def test_time_stride_subsamples_time(rng):
     z = _phasors(rng, 5, 3, 12)
     full = eeg.plv_across_trials(z)
     np.testing.assert_allclose(eeg.plv_across_trials(z, time_stride=4), full[:, :, ::4])
+
+
+def test_seed_compute_coherence_matches_independent_transcription(rng):
+    """The seed's call chain vs mne.filter.filter_data + scipy.signal.hilbert + loops."""
+    import mne
+    from scipy.signal import hilbert
+
+    x = rng.standard_normal((6, 3, 300))
+    labels = np.array([1, 0, 1, 1, 0, 0])
+    got = eeg.compute_coherence(x, labels, sfreq=250.0)
+    phase = np.angle(hilbert(mne.filter.filter_data(x, 250.0, 30, 80, verbose=False)))
+    per_trial = []
+    for n in range(6):
+        vals = [abs(np.mean(np.exp(1j * (phase[n, i] - phase[n, j]))))
+                for i in range(3) for j in range(i + 1, 3)]
+        per_trial.append(np.mean(vals))
+    assert got == pytest.approx(np.mean(np.array(per_trial)[labels == 1]), abs=1e-5)
+    gamma = eeg.bandpass_filter(x, 30, 80, sfreq=250.0)
+    np.testing.assert_allclose(eeg.phase_locking_value(gamma), per_trial, atol=1e-5)
+    with pytest.raises(ShapeError, match="one label per trial"):
+        eeg.compute_coherence(x, labels[:4], sfreq=250.0)
+    with pytest.raises(ValidationError, match="sfreq=128"):
+        eeg.compute_coherence(x, labels, sfreq=128.0)

@@ -27,5 +27,7 @@ __getattr__, __dir__, __all__ = attach(
         "ConditionComparison": "._stats", "compare_groups": "._stats",
         "jackknife": "._stats",
         "PhaseLocking": "._pipeline", "phase_locking": "._pipeline",
+        "bandpass_filter": "._seed_api", "phase_locking_value": "._seed_api",
+        "compute_coherence": "._seed_api",
     },
 )
