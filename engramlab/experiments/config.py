@@ -24,8 +24,8 @@ An experiment is one TOML file::
     variables = ["bit_error"]          # optional subset of the model's outputs
     report = true                      # write report.html at the end
 
-    [dataset]                          # optional, for models that read data (fits)
-    path = "data/subjects.h5"
+    [dataset]                          # for models that read data (fits, likelihoods)
+    name = "Morton2013"                # or path = "data/recalls.csv"; subjects = [1, 2]
 
 Every table forbids unknown keys; every parameter value (fixed or on the grid) is checked
 against the model's parameter schema. Any problem raises
@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from ..errors import ConfigError
@@ -101,8 +101,8 @@ class ModelSpec:
     - ``description``: one paragraph shown in reports.
     - ``theory``: optional ``theory(params_grid) -> {output: array}`` (closed forms,
       same broadcasting as the inputs) overlaid in report figures.
-    - ``uses_dataset``: whether ``evaluate`` takes a ``dataset=`` keyword (the path of
-      the config's ``[dataset]``).
+    - ``uses_dataset``: whether ``evaluate`` takes a ``dataset=`` keyword: the config's
+      ``[dataset]`` table as a dict (``path`` absolute, ``name``, ``subjects``).
     """
 
     name: str
@@ -121,9 +121,12 @@ KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "memory.capacity": "engramlab.experiments.sweep:MEMORY_CAPACITY",
     "attractor.capacity": "engramlab.attractor.sweeps:CAPACITY",
     "softmax.retrieval": "engramlab.softmax.sweeps:RETRIEVAL",
-    "cmr.simulate": "engramlab.cmr.sweeps:SIMULATE",
+    "cmr.loglik": "engramlab.experiments.sweep:CMR_LOGLIK",
     "cmr.fit": "engramlab.cmr.sweeps:FIT",
 }
+
+#: Built-in adapters of a family's model need that family: listed only if it imports.
+_REQUIRES: dict[str, str] = {"cmr.loglik": "engramlab.cmr._model"}
 
 
 def register_model(name: str, target: str | ModelSpec, *, overwrite: bool = False) -> None:
@@ -166,6 +169,8 @@ def available_models() -> list[str]:
     """Names of the registered models whose implementation is importable, sorted."""
     out = []
     for name, target in KNOWN_MODELS.items():
+        if name in _REQUIRES and not _module_exists(_REQUIRES[name]):
+            continue
         if isinstance(target, ModelSpec) or _module_exists(target.split(":")[0]):
             out.append(name)
     return sorted(out)
@@ -228,10 +233,19 @@ class OutputsConfig(_Strict):
 
 
 class DatasetConfig(_Strict):
-    """A data set read by the model (fits): a file path, relative to the config file."""
+    """A data set read by the model (fits, likelihood surfaces): either a file ``path``
+    (relative to the config file) or the ``name`` of a data set the model knows (e.g.
+    ``"Morton2013"``), optionally restricted to some ``subjects``."""
 
-    path: str
-    format: str | None = None
+    path: str | None = None
+    name: str | None = Field(None, min_length=1)
+    subjects: list[int] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetConfig:
+        if (self.path is None) == (self.name is None):
+            raise ValueError("give exactly one of 'path' (a file) or 'name' (a known data set)")
+        return self
 
 
 class ExperimentConfig(_Strict):
@@ -286,9 +300,13 @@ class ResolvedExperiment:
         d["outputs"] = {"dir": str(self.out_dir), "variables": list(self.outputs),
                         "report": c.outputs.report}
         if c.dataset is not None:
-            ds = {"path": str((self.base_dir / c.dataset.path).resolve())}
-            if c.dataset.format is not None:
-                ds["format"] = c.dataset.format
+            ds: dict[str, Any] = {}
+            if c.dataset.path is not None:
+                ds["path"] = str((self.base_dir / c.dataset.path).resolve())
+            if c.dataset.name is not None:
+                ds["name"] = c.dataset.name
+            if c.dataset.subjects is not None:
+                ds["subjects"] = list(c.dataset.subjects)
             d["dataset"] = ds
         return d
 
@@ -458,9 +476,9 @@ def resolve(config: ExperimentConfig, *, source: str = "config",
         if not spec.uses_dataset:
             raise ConfigError(f"{source}: dataset: model {config.model!r} reads no data set; "
                               "remove the [dataset] table")
-        p = base_dir / config.dataset.path
-        if not p.exists():
-            raise ConfigError(f"{source}: dataset.path: file not found: {p}")
+        if config.dataset.path is not None and not (base_dir / config.dataset.path).exists():
+            raise ConfigError(f"{source}: dataset.path: file not found: "
+                              f"{base_dir / config.dataset.path}")
     elif spec.uses_dataset:
         raise ConfigError(f"{source}: dataset: model {config.model!r} needs a [dataset] table "
                           "with a path")
@@ -496,10 +514,10 @@ def load_config(path: str | Path, *, out_dir: str | Path | None = None) -> Resol
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     cfg = parse_config(data, source=str(path))
-    if cfg.dataset is not None and not Path(cfg.dataset.path).is_absolute():
-        cfg = cfg.model_copy(update={"dataset": DatasetConfig(
-            path=str((path.parent / cfg.dataset.path).resolve()),
-            format=cfg.dataset.format)})
+    if cfg.dataset is not None and cfg.dataset.path is not None and not Path(
+            cfg.dataset.path).is_absolute():
+        cfg = cfg.model_copy(update={"dataset": cfg.dataset.model_copy(update={
+            "path": str((path.parent / cfg.dataset.path).resolve())})})
     return resolve(cfg, source=str(path), out_dir=out_dir)
 
 

@@ -303,9 +303,10 @@ def write_run_report(run_dir: str | Path, *, quiet: bool | None = True) -> Path:
         n_seeds = ds.sizes[SEED_DIM]
         figures.append(Figure(
             path=f"figures/{var}.png", title=var,
-            caption=f"{desc}. Mean over {n_seeds} seeds, band = standard error of the mean"
-                    f"{'; dashed = closed-form theory' if spec and spec.theory else ''}."
-                    + note))
+            caption=f"{desc}. " + (f"Mean over {n_seeds} seeds, band = standard error of "
+                                     "the mean" if n_seeds > 1 else "One seed")
+                    + ("; dashed = closed-form theory" if spec and spec.theory else "")
+                    + "." + note))
     rows = []
     for var in outputs:
         a = ds[var].values

@@ -112,7 +112,7 @@ class ChunkResult:
 
 
 def evaluate_chunk(spec: ModelSpec, grid: Grid, outputs: list[str], chunk_size: int,
-                   index: int, dataset: str | None = None) -> ChunkResult:
+                   index: int, dataset: dict[str, Any] | None = None) -> ChunkResult:
     """Evaluate chunk ``index`` of ``grid`` with ``spec.evaluate`` (one vmapped call).
 
     Runs on a Dask worker (or inline). Checks that every output has one finite-or-NaN
@@ -168,8 +168,8 @@ def make_store(res: ResolvedExperiment, root: str | Path | None = None) -> Chunk
                       variables=res.outputs, key=fingerprint(d))
 
 
-def _dataset_path(res: ResolvedExperiment) -> str | None:
-    return None if res.config.dataset is None else res.to_dict()["dataset"]["path"]
+def _dataset_arg(res: ResolvedExperiment) -> dict[str, Any] | None:
+    return None if res.config.dataset is None else res.to_dict()["dataset"]
 
 
 def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
@@ -201,7 +201,7 @@ def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
         todo = todo[: max(int(max_chunks), 0)]
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValidationError(f"workers: expected an integer >= 1, got {workers!r}")
-    dataset = _dataset_path(res)
+    dataset = _dataset_arg(res)
     args = (res.spec, grid, list(res.outputs), store.chunk_size)
     secs: list[float] = []
     t0 = time.perf_counter()
@@ -222,7 +222,7 @@ def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
                       chunk_seconds=secs, scheduler=label)
 
 
-def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: str | None,
+def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | None,
               scheduler: str | None, workers: int | None, progress: Any, task: Any,
               secs: list[float]) -> None:
     from distributed import Client, LocalCluster, as_completed
@@ -435,4 +435,94 @@ MEMORY_CAPACITY = ModelSpec(
                 "length N are stored as M = gamma sum_p outer(x_p, y_p) and every stored "
                 "input is probed. Recall degrades as the crosstalk variance (P - 1)/N grows.",
     theory=_memory_capacity_theory,
+)
+
+
+# --------------------------------------------------------------------------------------
+# adapter: CMR log-likelihood surface of a free-recall data set (needs engramlab.cmr)
+# --------------------------------------------------------------------------------------
+_INF = float("inf")
+
+
+class CmrLoglikParams(BaseModel):
+    """CMR parameters with jaxcmr's names (see :class:`engramlab.cmr.JaxcmrParams`; the
+    bounds here are its ``VALID`` ranges, checked equal by the tests)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoding_drift_rate: float = Field(0.7, ge=0.0, le=1.0)
+    start_drift_rate: float = Field(0.3, ge=0.0, le=1.0)
+    recall_drift_rate: float = Field(0.8, ge=0.0, le=1.0)
+    learning_rate: float = Field(0.3, ge=0.0, le=1.0)
+    shared_support: float = Field(0.05, ge=0.0)
+    item_support: float = Field(0.3, ge=0.0)
+    primacy_scale: float = Field(2.0, ge=0.0)
+    primacy_decay: float = Field(0.5, ge=0.0)
+    choice_sensitivity: float = Field(2.0, ge=0.0)
+    stop_probability_scale: float = Field(0.02, ge=0.0, le=1.0)
+    stop_probability_growth: float = Field(0.2, ge=0.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _cmr_prepared(key: str) -> Any:
+    import json
+
+    import pandas as pd
+
+    from ..cmr import from_arrays, load_dataset, prepare, read_jaxcmr_h5
+
+    ds = json.loads(key)
+    if ds.get("name") is not None:
+        df = load_dataset(ds["name"])
+    else:
+        path = Path(ds["path"])
+        if path.suffix in (".h5", ".hdf5"):
+            df = from_arrays(read_jaxcmr_h5(path))
+        elif path.suffix == ".csv":
+            df = pd.read_csv(path)
+        else:
+            raise DataError(f"dataset.path: expected a psifr long-format .csv or a jaxcmr "
+                            f".h5 file, got {path.name}")
+    if ds.get("subjects") is not None:
+        missing = sorted(set(ds["subjects"]) - set(df["subject"].unique()))
+        if missing:
+            raise DataError(f"dataset.subjects: subjects {missing} are not in the data set")
+        df = df[df["subject"].isin(ds["subjects"])]
+    return prepare(df)
+
+
+def _cmr_loglik_evaluate(params: Mapping[str, np.ndarray], seeds: np.ndarray, *,
+                         dataset: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Log-likelihood of the whole data set for each parameter vector of the batch (one
+    vmapped call of :func:`engramlab.cmr._model.population_loglik`, float64)."""
+    import json
+
+    import jax
+    import jax.numpy as jnp
+
+    from ..cmr import JaxcmrParams
+    from ..cmr._model import population_loglik
+
+    prep = _cmr_prepared(json.dumps(dict(dataset), sort_keys=True))
+    thetas = np.stack([np.asarray(params[n], np.float64) for n in JaxcmrParams.names()],
+                      axis=1)
+    with jax.enable_x64(True):
+        ll = population_loglik(jnp.asarray(thetas), jnp.asarray(prep.recalls),
+                               jnp.asarray(prep.sqrt_m), variant="jaxcmr", L=prep.L)
+        ll = np.asarray(ll, np.float64)
+    return {"loglik": ll, "loglik_per_list": ll / prep.recalls.shape[0]}
+
+
+#: ``cmr.loglik``: the exact CMR (jaxcmr variant) log-likelihood of a free-recall data
+#: set over a parameter grid; seeds are not used (use ``[seeds] count = 1``).
+CMR_LOGLIK = ModelSpec(
+    name="cmr.loglik",
+    params=CmrLoglikParams,
+    evaluate=_cmr_loglik_evaluate,
+    outputs={"loglik": "log-likelihood of every list of the data set (nats)",
+             "loglik_per_list": "log-likelihood per list (nats)"},
+    description="Likelihood surface of CMR (retrieved-context model of free recall, "
+                "jaxcmr parameterisation) for a free-recall data set: the exact "
+                "log-likelihood of the recorded recall sequences at every grid point.",
+    uses_dataset=True,
 )
