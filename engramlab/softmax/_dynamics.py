@@ -37,7 +37,8 @@ def _float_dtype() -> Any:
 
 def softmax_weights(xi: jax.Array, v: jax.Array, beta: jax.Array | float) -> jax.Array:
     """``w = softmax(beta * Xi v)`` over hidden units; ``xi (N_h, N_v)``, ``v (N_v,)``."""
-    return jax.nn.softmax(beta * (xi @ v))
+    # elementwise product + sum (not a dot): fuses well under vmap on CPU
+    return jax.nn.softmax(beta * jnp.sum(xi * v, axis=-1))
 
 
 class SoftmaxSynapses(eqx.Module):
@@ -73,10 +74,38 @@ class SoftmaxSynapses(eqx.Module):
                           inputs=v, save_every=None)
         return y
 
-    def run_similarity(self, xi0: jax.Array, v: jax.Array, targets: jax.Array) -> jax.Array:
+    def run_similarity(self, xi0: jax.Array, v: jax.Array, targets: jax.Array, *,
+                       labels: jax.Array | None = None) -> jax.Array:
         """Trajectory reduced on the fly to the cosine similarity with ``targets``:
-        ``(T + 1, N_h)``. Memory-light version of ``similarity(run(xi0, v), targets)``."""
-        return similarity_core(self.run(xi0, v), targets)
+        ``(T + 1, N_h)``, equal to ``similarity(run(xi0, v), targets)``.
+
+        With ``labels`` (``(T,)`` int), ``v`` is a ``(P, N_v)`` table of patterns and the
+        input at step ``k`` is ``v[labels[k]]`` (the stream is never materialised; under
+        ``vmap`` over seeds the shared ``labels`` stay unbatched).
+
+        Memory-light: :func:`~engramlab._integrate.euler_scan` runs over blocks of steps
+        (the largest divisor of ``T`` up to 64) inside an outer ``lax.scan``, and each
+        block's states are reduced to similarities before the next, so the full
+        ``(T + 1, N_h, N_v)`` trajectory is never stored."""
+        if labels is None:
+            inputs, field = v, self.vector_field
+        else:
+            inputs = labels
+
+            def field(t, y, args, lab):
+                return self.vector_field(t, y, args, v[lab])
+
+        n_steps = inputs.shape[0]
+        block = max(d for d in range(1, min(n_steps, 64) + 1) if n_steps % d == 0)
+
+        def outer(xi, in_block):
+            xi_end, traj = euler_scan(field, xi, dt=self.dt, n_steps=block, inputs=in_block)
+            return xi_end, similarity_core(traj[1:], targets)
+
+        blocks = inputs.reshape((n_steps // block, block) + inputs.shape[1:])
+        _, sims = jax.lax.scan(outer, xi0, blocks)
+        first = similarity_core(xi0[None], targets)
+        return jnp.concatenate([first, sims.reshape(n_steps, -1)], axis=0)
 
 
 def similarity_core(xi_traj: jax.Array, targets: jax.Array) -> jax.Array:

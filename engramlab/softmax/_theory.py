@@ -153,10 +153,10 @@ def _appendix_single(key: jax.Array, beta: Any, tau: Any, noise: Any, dt: Any, n
     dtype = _float_dtype()
     xi0 = orthogonal_memories(k_mem, n_h, n_v)
     targets = xi0 + noise * jax.random.normal(k_noise, xi0.shape, dtype)
-    v = targets[jnp.arange(n_steps) % n_h]
+    labels = jnp.arange(n_steps) % n_h  # round robin, shared by all seeds
     zeros = jnp.zeros_like(xi0)
     model = SoftmaxSynapses(beta=beta, tau=tau, dt=dt, bias=zeros)
-    sim = model.run_similarity(xi0, v, targets)
+    sim = model.run_similarity(xi0, targets, targets, labels=labels)
     p = jnp.full((n_h,), 1.0 / n_h, dtype)
     return {"similarity": sim,
             "theory": _theory_core(xi0, targets, zeros, n_steps, tau, dt, p, "measured"),
