@@ -144,3 +144,20 @@ def test_visualize_attractor_states_and_plots(rng):
     assert fig2.axes[0].get_yscale() == "log"
     plt.close("all")
     del fig
+
+
+def test_float64_agreement_is_to_rounding(rng):
+    # with x64 enabled our core runs in float64; the transcription then agrees to ~1e-12
+    n = 200
+    mems = [np.sign(rng.standard_normal(n)) for _ in range(3)]
+    cues = np.stack([m * 0.7 + rng.standard_normal(n) * 0.3 for m in mems])
+    ref = seed.NeuralResonanceSimulator(n_neurons=n, tau=15.0, dtype=np.float64)
+    with jax.enable_x64(True):
+        ours = NeuralResonanceSimulator(n_neurons=n, tau=15.0)
+        for m, (e, b) in zip(mems, [(3.0, 1.5), (1.0, 0.8), (0.5, 0.3)], strict=True):
+            ours.imprint_memory(m, emotion=e, β=b)
+            ref.imprint_memory(m, emotion=e, β=b)
+        got = np.asarray(ours.recall(cues))
+        assert got.dtype == np.float64
+    want = np.stack([ref.recall(c) for c in cues])
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
