@@ -1,0 +1,57 @@
+"""CMR log-likelihood of the full Morton2013 dataset (40 subjects x 48 lists x 24 items)
+at fixed parameters: ours (cymr variant, jitted, vmapped over lists) vs cymr's
+``CMR().likelihood`` on the same DataFrame, parameters and 768-item localist pool.
+
+``ours_s`` is end to end (DataFrame validation and cleaning included, as cymr's time
+includes its ``prepare_lists``); ``kernel_s`` is the jitted likelihood on prepared arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks._harness import result, timeit
+
+PARAMS = dict(B_enc=0.6, B_start=0.3, B_rec=0.8, Lfc=0.4, Lcf=0.5, Afc=0.1, Dfc=0.6,
+              Acf=0.05, Dcf=0.7, P1=2.0, P2=1.0, T=0.2, X1=0.02, X2=0.2)
+
+
+def run(quick: bool = False) -> dict:
+    import jax
+    import jax.numpy as jnp
+    from cymr import cmr as ccmr
+
+    import engramlab.cmr as cmr
+    from engramlab.cmr._api import prepare
+    from engramlab.cmr._model import trials_loglik
+
+    df = cmr.load_dataset("Morton2013")
+    if quick:
+        df = df[df["subject"].isin(df["subject"].unique()[:8])]
+    param_def, patterns = ccmr.config_loc_cmr(768)
+    model = ccmr.CMR()
+
+    def baseline():
+        return model.likelihood(df, PARAMS, param_def=param_def, patterns=patterns)["logl"]
+
+    def ours():
+        return cmr.log_likelihood(df, PARAMS, variant="cymr", per_subject=True, pool_size=768)
+
+    ref, got = baseline(), ours()
+    rel = float(np.max(np.abs(got.to_numpy() - ref.to_numpy()) / np.abs(ref.to_numpy())))
+    assert rel < 1e-6, rel
+
+    prep = prepare(df, pool_size=768)
+    theta = np.array([PARAMS[n] for n in cmr.CymrParams.names()])
+    with jax.enable_x64(True):
+        args = (jnp.asarray(theta), jnp.asarray(prep.recalls), jnp.asarray(prep.sqrt_m))
+        t_kernel = timeit(lambda: trials_loglik(*args, variant="cymr", L=prep.L),
+                          repeat=10 if not quick else 3)
+    t_ours = timeit(ours, repeat=5 if not quick else 2)
+    t_base = timeit(baseline, repeat=3 if not quick else 1, warmup=0)
+    return result("cmr_loglik", t_ours["median_s"], t_base["median_s"],
+                  "cymr CMR().likelihood (Cython), same data/parameters/pool",
+                  kernel_s=t_kernel["median_s"],
+                  kernel_ratio=t_base["median_s"] / t_kernel["median_s"],
+                  n_lists=int(prep.recalls.shape[0]), max_rel_diff=rel,
+                  logl=float(got.sum()))
