@@ -8,7 +8,9 @@ plain Python loop over the same grid points; Dask's scheduling overhead per chun
   would be scripted without the machinery.
 - also: the same chunks without Dask (``scheduler="inline"``), so the Dask overhead per
   chunk is ``(t_dask - t_inline) / n_chunks``; and the raw Dask round trip of a no-op
-  task on the same cluster type; and the store size per grid point.
+  task on the same cluster type; and the store size per grid point;
+- the throughput of ``cmr.loglik`` (CMR likelihood of one subject per grid point), for
+  the fit estimates of ``docs/scaling.md``.
 """
 
 from __future__ import annotations
@@ -114,12 +116,39 @@ def _measure(size: str, n_seeds: int, chunk: int, tmp: Path, quick: bool) -> dic
             "crosstalk_mean_loop": float(loop_ct), "crosstalk_mean_theory": float(theory)}
 
 
+def _cmr_throughput(tmp: Path, n_points: int) -> dict:
+    """Likelihood evaluations per second of ``cmr.loglik`` (one Morton2013 subject, 48
+    lists of 24 items), chunks of ``n_points`` parameter vectors, JIT warm."""
+    from engramlab.experiments.config import available_models
+
+    if "cmr.loglik" not in available_models():
+        return {}
+    side = int(round(n_points ** 0.5))
+
+    def cfg(out):
+        return resolve(parse_config({
+            "name": "bench-cmr", "model": "cmr.loglik",
+            "grid": {"choice_sensitivity": {"start": 0.5, "stop": 4.0, "num": side},
+                     "learning_rate": {"start": 0.1, "stop": 0.6, "num": side}},
+            "seeds": {"count": 1}, "sweep": {"chunk_size": side * side},
+            "dataset": {"name": "Morton2013", "subjects": [1]},
+            "outputs": {"report": False}}), out_dir=out)
+
+    run_sweep(cfg(tmp / "cmr-warm"), scheduler="inline", quiet=True)
+    counter = iter(range(100))
+    t = timeit(lambda: run_sweep(cfg(tmp / f"cmr-{next(counter)}"), scheduler="inline",
+                                 quiet=True), repeat=3, warmup=0)["median_s"]
+    return {"points": side * side, "lists_per_point": 48, "seconds": t,
+            "loglik_evals_per_s": side * side / t}
+
+
 def run(quick: bool = False) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     small = _measure("small", 8 if quick else 32, 64, tmp, quick)
     medium = _measure("medium", 4 if quick else 16, 32, tmp, quick)
     per_task = _dask_roundtrip(100 if quick else 400)
+    cmr = _cmr_throughput(tmp, 16 if quick else 64)
     return result(
         "experiments_sweep", medium["dask_s"], medium["loop_s"],
         "plain Python loop over the same points (N 192-256, P 65-128), NumPy per point",
-        medium=medium, small=small, dask_noop_task_roundtrip_s=per_task)
+        medium=medium, small=small, dask_noop_task_roundtrip_s=per_task, cmr_loglik=cmr)
