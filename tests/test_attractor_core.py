@@ -173,3 +173,15 @@ def test_package_import_does_not_import_jax():
     code = ("import sys, engramlab.attractor, engramlab.attractor.cli; "
             "assert 'jax' not in sys.modules, 'jax imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_recall_under_jit_and_vmap_over_networks(rng):
+    import jax
+
+    n = 16
+    ws = rng.standard_normal((3, n, n)) / n
+    cues = rng.standard_normal((4, n))
+    f = jax.jit(jax.vmap(lambda w: recall(AttractorNetwork(w, tau=5.0), cues, n_steps=20)))
+    got = np.asarray(f(jnp.asarray(ws, jnp.float32)))
+    want = np.stack([_numpy_euler(w, cues, 5.0, 1.0, 1.0, 20) for w in ws])
+    np.testing.assert_allclose(got, want, atol=2e-5)

@@ -337,11 +337,22 @@ def _run_adaptive(w, r0, params, *, tau, dt, gain, activation, drive_fn, n_steps
     return final, (None if save_every is None else sol.ys), sol.result == diffrax.RESULTS.successful
 
 
+def _traced(*xs: Any) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
 def _prepare(network: AttractorNetwork, cues: Any):
     if not isinstance(network, AttractorNetwork):
         raise ValidationError(f"network: expected an AttractorNetwork, got "
                               f"{type(network).__name__}")
     n = network.n_neurons
+    if _traced(cues, network.weights):
+        # inside jit/vmap: only static (shape) checks are possible
+        c = jnp.asarray(cues, dtype=network.weights.dtype)
+        if c.ndim not in (1, 2) or c.shape[-1] != n:
+            raise ShapeError(f"cues: expected shape (N,) or (B, N) with N = {n}, got shape "
+                             f"{c.shape}")
+        return c
     c = as_array(cues, "cues", ndim=(1, 2))
     if c.shape[-1] != n:
         raise ShapeError(f"cues: expected last dimension N = {n} (the network size), got "
@@ -374,12 +385,13 @@ def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol
         final, traj, ok = _run_adaptive(network.weights, r0, params, solver=solver,
                                         rtol=float(rtol), atol=float(atol),
                                         max_steps=int(max_steps), **common)
-        if not bool(ok):
+        if not _traced(ok) and not bool(ok):
             raise ValidationError(
                 f"solver: the adaptive solver {solver!r} did not reach t1 = "
                 f"{n_steps * network.dt:g} ms within max_steps = {max_steps}; raise max_steps "
                 "or loosen rtol/atol")
-    ensure_finite(final if traj is None else traj, "attractor recall")
+    if not _traced(final):
+        ensure_finite(final if traj is None else traj, "attractor recall")
     return final, traj
 
 
