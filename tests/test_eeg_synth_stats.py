@@ -141,3 +141,32 @@ def test_compare_errors():
         eeg.synthetic_eeg(seed=0, n_trials=0)
     with pytest.raises(ValidationError, match="plv"):
         eeg.synthetic_eeg(seed=0, plv=1.5)
+
+
+def test_time_cluster_test_localises_the_burst():
+    sim = eeg.synthetic_eeg(seed=8, n_trials=40, n_channels=4, noise=0.2, burst=(0.3, 0.7))
+    res = eeg.phase_locking(sim.epochs)
+    tc = res.compare_timecourse(("emotional", "neutral"), n_permutations=300, seed=1)
+    sig = tc.significant(0.05)
+    assert len(sig) == 1
+    t0, t1 = sig[0]
+    # the difference exists only during the burst (0.3-0.7 s; filter/taper blur ~30 ms)
+    assert 0.25 <= t0 <= 0.4 and 0.6 <= t1 <= 0.75
+    assert tc.clusters.loc[tc.clusters["p_value"] <= 0.05, "sign"].item() == 1
+
+
+def test_time_cluster_family_wise_error_is_calibrated():
+    """No effect anywhere: P(any cluster with p <= 0.05) ~= 0.05 over 30 time points."""
+    rng = np.random.default_rng(21)
+    kappa = eeg.kappa_from_plv(0.6)
+    n_sets, n_per, n_t = 300, 12, 30
+    labels = np.array(["a"] * n_per + ["b"] * n_per)
+    times = np.arange(n_t) / 100.0
+    hits = 0
+    for _ in range(n_sets):
+        u = np.exp(1j * rng.vonmises(0.0, kappa, size=(2 * n_per, 1, n_t)))
+        tc = eeg.cluster_permutation_time(u, labels, times, n_permutations=99, seed=rng)
+        hits += bool(len(tc.significant(0.05)))
+    rate = hits / n_sets
+    se = np.sqrt(0.05 * 0.95 / n_sets)
+    assert abs(rate - 0.05) < 3.5 * se, rate

@@ -22,7 +22,7 @@ from ._plv import (
     plv_across_time,
     plv_across_trials,
 )
-from ._stats import ConditionComparison, compare_groups
+from ._stats import ConditionComparison, TimeClusters, cluster_permutation_time, compare_groups
 
 __all__ = ["PhaseLocking", "phase_locking", "SENSES"]
 
@@ -187,6 +187,28 @@ class PhaseLocking:
         res.info.update({"time_stride": stride, "n_pairs": len(pp),
                          "n_time_points": int(zs.shape[2])})
         return res
+
+
+    def compare_timecourse(self, conditions: tuple[str, str] | None = None, *,
+                           pairs: Any = None, n_permutations: int = 1000,
+                           seed: int | np.random.Generator = 0, threshold: float = 1.96,
+                           max_times: int = 200) -> TimeClusters:
+        """Cluster-mass permutation test over time of the across-trial PLV difference.
+
+        Pairs averaged as in :meth:`timecourse`; time points sub-sampled evenly to at most
+        ``max_times``. See :func:`~engramlab.eeg.cluster_permutation_time`.
+        """
+        mt = check_int(max_times, "max_times", min_value=2)
+        pp = self._pairs(pairs)
+        stride = int(np.ceil(self.phasors.shape[2] / mt))
+        zs = self.phasors[:, :, ::stride]
+        ii = np.array([p[0] for p in pp])
+        jj = np.array([p[1] for p in pp])
+        u = zs[:, ii, :] * zs[:, jj, :].conj()
+        return cluster_permutation_time(u, self.labels, self.times[::stride],
+                                        estimator=self.estimator, conditions=conditions,
+                                        n_permutations=n_permutations, seed=seed,
+                                        threshold=threshold)
 
 
 def _phasors_of(source: EEGEpochs | EEGContinuous, band: tuple[float, float]) -> np.ndarray:

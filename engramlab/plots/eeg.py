@@ -56,6 +56,7 @@ def plot_plv_timecourse(timecourse: Any, ax: Any = None, *, times: Any = None,
                         conditions: Sequence[str] | None = None,
                         n_trials: Mapping[str, int] | None = None,
                         window: tuple[float, float] | None = None,
+                        clusters: Sequence[tuple[float, float]] | None = None,
                         title: str = "Across-trial gamma PLV over time",
                         ylabel: str = "PLV (mean over channel pairs)") -> Any:
     """Across-trial PLV time course per condition.
@@ -64,7 +65,8 @@ def plot_plv_timecourse(timecourse: Any, ax: Any = None, *, times: Any = None,
     :meth:`~engramlab.eeg.PhaseLocking.timecourse`) or an array with ``times`` (s) and
     ``conditions``. With ``n_trials`` (condition -> N) the zero-locking bias level
     ``sqrt(pi/(4N))`` is drawn dashed (once per distinct N); ``window`` (s) shades the
-    analysis window. **Returns:** the Axes.
+    analysis window; ``clusters`` (``(t_start, t_end)`` in s, e.g.
+    ``TimeClusters.significant()``) are marked by a bar at the top. **Returns:** the Axes.
     """
     ax = get_ax(ax, figsize=(6.5, 4.0))
     if hasattr(timecourse, "coords"):
@@ -78,6 +80,9 @@ def plot_plv_timecourse(timecourse: Any, ax: Any = None, *, times: Any = None,
         ax.axvspan(window[0], window[1], color="0.9", zorder=0, label="analysis window")
     for k, (cond, row) in enumerate(zip(conditions, data, strict=True)):
         ax.plot(times, row, color=_COLORS[k % len(_COLORS)], lw=1.8, label=str(cond))
+    for k, (c0, c1) in enumerate(clusters or []):
+        ax.plot([c0, c1], [0.97, 0.97], color="k", lw=4, solid_capstyle="butt",
+                label="significant cluster (p < 0.05)" if k == 0 else None)
     drawn: set[int] = set()
     for k, cond in enumerate(conditions):
         if n_trials and cond in n_trials and n_trials[cond] not in drawn:
@@ -89,7 +94,7 @@ def plot_plv_timecourse(timecourse: Any, ax: Any = None, *, times: Any = None,
     ax.set_xlabel("Time in epoch (s)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     return ax
 
@@ -138,6 +143,7 @@ def plot_condition_bars(comparison: Any, ax: Any = None, *,
 def plot_phase_locking_summary(result: Any, comparison: Any, *, condition: str | None = None,
                                reference: Mapping[str, tuple[float, float]] | None = None,
                                timecourse_result: Any = None,
+                               clusters: Sequence[tuple[float, float]] | None = None,
                                suptitle: str | None = None) -> Any:
     """Matrix (one condition), time course (all conditions) and bars in one Figure.
 
@@ -152,7 +158,8 @@ def plot_phase_locking_summary(result: Any, comparison: Any, *, condition: str |
     tc_res = timecourse_result if timecourse_result is not None else result
     window = ((float(result.times[0]), float(result.times[-1]))
               if timecourse_result is not None else None)
-    plot_plv_timecourse(tc_res.timecourse(), ax=axes[1], n_trials=n_trials, window=window)
+    plot_plv_timecourse(tc_res.timecourse(), ax=axes[1], n_trials=n_trials, window=window,
+                        clusters=clusters)
     plot_condition_bars(comparison, ax=axes[2], reference=reference)
     if suptitle:
         fig.suptitle(suptitle)
