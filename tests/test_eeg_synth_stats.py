@@ -170,3 +170,28 @@ def test_time_cluster_family_wise_error_is_calibrated():
     rate = hits / n_sets
     se = np.sqrt(0.05 * 0.95 / n_sets)
     assert abs(rate - 0.05) < 3.5 * se, rate
+
+
+def test_unequal_groups_plv_bias_ppc_unbiased_and_test_still_calibrated():
+    """Zero effect, 10 vs 40 trials: raw PLV differs by the finite-N bias, PPC does not,
+    and the permutation test (which keeps the group sizes) stays calibrated."""
+    rng = np.random.default_rng(17)
+    a, reps = 0.6, 40000
+    kappa = eeg.kappa_from_plv(a)
+    est = {}
+    for n in (10, 40):
+        d = rng.vonmises(0.0, kappa, size=(n, reps))
+        z = np.stack([np.ones((n, reps)), np.exp(1j * d)], axis=1)
+        est[n] = {e: eeg.plv_across_trials(z, estimator=e)[0, 1] for e in ("plv", "ppc")}
+    diff = est[10]["plv"] - est[40]["plv"]
+    theory = eeg.expected_plv(a, 10) - eeg.expected_plv(a, 40)
+    assert theory > 0.02
+    assert diff.mean() == pytest.approx(theory, abs=4 * diff.std() / np.sqrt(reps) + 0.003)
+    dppc = est[10]["ppc"] - est[40]["ppc"]
+    assert abs(dppc.mean()) < 4 * dppc.std() / np.sqrt(reps)
+    labels = np.array(["a"] * 10 + ["b"] * 40)
+    pvals = np.array([eeg.compare_groups(np.exp(1j * rng.vonmises(0.0, kappa, size=(50, 1))),
+                                         labels, n_permutations=199, seed=rng).p_value
+                      for _ in range(600)])
+    se = np.sqrt(0.05 * 0.95 / 600)
+    assert abs(np.mean(pvals <= 0.05) - 0.05) < 3.5 * se

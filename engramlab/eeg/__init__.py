@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = attach(
         "plv_across_time": "._plv", "zero_locking_bias": "._plv", "ESTIMATORS": "._plv",
         "plv_from_kappa": "._synth", "kappa_from_plv": "._synth",
         "plv_sampling_sd": "._synth", "trials_for_sem": "._synth",
+        "expected_plv": "._synth",
         "synthetic_eeg": "._synth", "SyntheticEEG": "._synth", "SEED_PLV": "._synth",
         "SEED_SEM": "._synth",
         "ConditionComparison": "._stats", "compare_groups": "._stats",

@@ -32,6 +32,7 @@ from ..errors import ValidationError
 from ._data import EEGEpochs
 
 __all__ = ["plv_from_kappa", "kappa_from_plv", "plv_sampling_sd", "trials_for_sem",
+           "expected_plv",
            "SyntheticEEG", "synthetic_eeg", "SEED_PLV", "SEED_SEM"]
 
 #: The seed's table (gamma PLV, mean and SEM per condition).
@@ -84,6 +85,18 @@ def plv_sampling_sd(plv: float, n_trials: int) -> float:
     """
     n = check_int(n_trials, "n_trials", min_value=2)
     return float(np.sqrt(_per_trial_var(plv) / n))
+
+
+def expected_plv(plv: float, n_trials: int) -> float:
+    """Expected across-trial PLV estimate from ``n_trials`` von Mises phase differences.
+
+    Second-order delta method: ``E[PLV_hat] ~= A + ((1 - A^2) - v) / (2 N A)`` with
+    ``v = (1 + A2)/2 - A^2`` (from ``E|R|^2 = A^2 + (1 - A^2)/N`` exactly). The estimate is
+    biased upward by ``O(1/N)``; PPC is the unbiased alternative for ``A^2``.
+    """
+    n = check_int(n_trials, "n_trials", min_value=2)
+    a = check_range(plv, "plv", 0.0, 1.0, lo_inclusive=False)
+    return float(a + ((1 - a**2) - _per_trial_var(a)) / (2 * n * a))
 
 
 def trials_for_sem(plv: float, sem: float) -> int:
