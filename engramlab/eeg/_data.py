@@ -147,7 +147,9 @@ def load_eeg(source: Any, *, sfreq: float | None = None, labels: Any = None,
       ``.npz`` with keys ``data``, optional ``labels``, ``ch_names``).
     - ``labels``: one condition per epoch (array); for Epochs the default is the event
       name of each epoch.
-    - ``events`` (``(n, 3)`` MNE events or onset samples), ``event_id`` (name -> code),
+    - ``events`` (``(n, 3)`` MNE events or onset samples; for Raw, MNE's convention:
+      samples counted from the acquisition start, ``first_samp`` included),
+      ``event_id`` (name -> code),
       ``tmin``/``tmax`` (s): epoch continuous data around events; otherwise it is cut in
       consecutive ``epoch_length`` (s, default 2) epochs.
 
@@ -180,6 +182,14 @@ def load_eeg(source: Any, *, sfreq: float | None = None, labels: Any = None,
         data = source.get_data(picks=picks)
         names = tuple(source.ch_names[i] for i in picks)
         sf = float(source.info["sfreq"])
+        if events is not None and np.ndim(events) >= 1 and int(source.first_samp) != 0:
+            # MNE event samples count from the acquisition start (include first_samp)
+            ev = np.array(events, dtype=np.int64, copy=True)
+            if ev.ndim == 2:
+                ev[:, 0] -= int(source.first_samp)
+            else:
+                ev -= int(source.first_samp)
+            events = ev
         return _continuous(data, sf, names, labels, events, event_id, tmin, tmax, epoch_length)
     # arrays
     if sfreq is None:
