@@ -118,3 +118,21 @@ def test_report_and_rerun_of_a_non_run_directory(tmp_path):
     assert isinstance(res.exception, ConfigError)
     res = runner.invoke(app, ["report", str(tmp_path)])
     assert res.exception is not None and "no results.nc" in str(res.exception)
+
+
+@pytest.mark.parametrize("grid, note", [
+    ("", "One seed"),
+    ("[grid]\nn_patterns = [3, 4]\nn_units = [12, 16]\nlearning_rate = [0.5, 1.0]\n",
+     "Other axes at their first value: learning_rate = 0.5"),
+])
+def test_report_of_grids_with_zero_and_three_axes(tmp_path, grid, note):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('name = "g"\nmodel = "memory.capacity"\n[params]\n'
+                   + ("n_units = 16\nn_patterns = 3\n" if not grid else "") + grid
+                   + "[seeds]\ncount = 1\n[sweep]\nchunk_size = 8\n")
+    res = runner.invoke(app, ["run", str(cfg), "--out", str(tmp_path / "r"), "-q"])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert note in html
+    for var in ("crosstalk_var", "bit_error", "perfect_recall", "signal"):
+        assert (tmp_path / "r" / "figures" / f"{var}.png").stat().st_size > 5000

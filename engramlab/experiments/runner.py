@@ -225,9 +225,17 @@ def _plot_output(ds: Any, var: str, spec: Any, fixed: dict[str, Any], ax: Any) -
     mean = da.mean(SEED_DIM)
     sem = da.std(SEED_DIM, ddof=1) / np.sqrt(n_seeds) if n_seeds > 1 else mean * 0
     if not axes:
-        ax.plot(ds[SEED_DIM].values, da.values, "o")
+        ax.plot(ds[SEED_DIM].values, da.values, "o", label="simulation")
+        if spec is not None and spec.theory is not None:
+            try:
+                th = spec.theory(dict(fixed)).get(var)
+            except Exception:  # theory is optional decoration
+                th = None
+            if th is not None:
+                ax.axhline(float(np.asarray(th)), ls="--", color="k", lw=1, label="theory")
         ax.set_xlabel("seed")
         ax.set_ylabel(var)
+        ax.legend(fontsize=8)
         return note
     x = ds[axes[0]].values
     lines = [(None, mean, sem)] if len(axes) == 1 else [
