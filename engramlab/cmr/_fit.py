@@ -113,7 +113,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
     import jax.numpy as jnp
     from scipy.optimize import differential_evolution, minimize
 
-    from ._model import population_loglik, trials_loglik
+    from ._model import trials_loglik
 
     variant = check_choice(variant, "variant", VARIANTS)
     method = check_choice(method, "method", ("de", "gradient"))
@@ -138,7 +138,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
                 nonlocal n_evals
                 x2 = np.atleast_2d(np.asarray(x).T)  # (S, N)
                 thetas = jnp.tile(base, (x2.shape[0], 1)).at[:, jidx].set(jnp.asarray(x2))
-                ll = np.asarray(population_loglik(thetas, rec, sqrt_m, variant=variant, L=L))
+                ll = _population(thetas, rec, sqrt_m, variant=variant, L=L)
                 n_evals += x2.shape[0]
                 nll = -ll
                 nll[~np.isfinite(nll)] = 1e12
@@ -168,7 +168,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
             u = rng.uniform(0.02, 0.98, size=(16 * n_starts, len(lo)))
             cand = lo + (hi - lo) * u
             thetas = jnp.tile(base, (cand.shape[0], 1)).at[:, jidx].set(jnp.asarray(cand))
-            screen = np.array(population_loglik(thetas, rec, sqrt_m, variant=variant, L=L))
+            screen = _population(thetas, rec, sqrt_m, variant=variant, L=L)
             screen[~np.isfinite(screen)] = -np.inf
             n_evals += cand.shape[0]
             best, best_v = None, np.inf
@@ -186,6 +186,27 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
     row.update(logl=logl, n_lists=int(prep.recalls.shape[0]), k=len(fnames), method=method,
                variant=variant, n_evals=n_evals, seconds=time.perf_counter() - t0)
     return pd.DataFrame([row])
+
+
+#: Most (parameter vector, list) pairs scored in one call (bounds memory: each pair
+#: carries an MFC and an MCF of ``L (L + 2)`` float64 values).
+MAX_PAIRS = 32768
+
+
+def _population(thetas, rec, sqrt_m, *, variant, L) -> np.ndarray:
+    """Total log-likelihood per row of ``thetas`` ``(S, P)``, in equal-size chunks of the
+    population (padded, so one compiled shape serves every generation)."""
+    import jax.numpy as jnp
+
+    from ._model import population_loglik
+
+    S, n = thetas.shape[0], rec.shape[0]
+    chunk = max(1, min(S, MAX_PAIRS // max(n, 1)))
+    pad = (-S) % chunk
+    th = jnp.concatenate([thetas, jnp.repeat(thetas[-1:], pad, axis=0)]) if pad else thetas
+    out = [np.asarray(population_loglik(th[i:i + chunk], rec, sqrt_m, variant=variant, L=L))
+           for i in range(0, S + pad, chunk)]
+    return np.concatenate(out)[:S].copy()
 
 
 def _nll(z, base, idx, lo, hi, rec, sqrt_m, *, variant, L):
