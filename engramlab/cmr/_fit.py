@@ -3,8 +3,9 @@
 - ``method="de"``: :func:`scipy.optimize.differential_evolution` with
   ``vectorized=True``: every generation's whole population is scored in one jitted call
   (``vmap`` over parameter vectors and over lists), as jaxcmr does.
-- ``method="gradient"``: multi-start quasi-Newton (L-BFGS) on an unbounded transform
-  ``theta = lo + (hi - lo) sigmoid(z)`` with exact gradients from ``jax.grad`` of the
+- ``method="gradient"``: ``16 n_starts`` random points are scored in one vectorised call
+  and L-BFGS runs from the best ``n_starts`` of them, on the unbounded transform
+  ``theta = lo + (hi - lo) sigmoid(z)``, with exact gradients from ``jax.grad`` of the
   log-likelihood (float64).
 
 The objective is the negative log-likelihood (cymr: with its 1e-5 event clip).
