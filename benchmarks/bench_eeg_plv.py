@@ -15,8 +15,9 @@ pair's PLV 0.7) in white noise; the Hilbert PLV over 30-80 Hz is compared with
 mne-connectivity's PLV in the 40-Hz bin (their band average over 30-80 Hz is lower by
 design: most bins hold only noise).
 
-Measured on the shared 2-core box (full size): ours 0.67 s, mne-connectivity 5.29 s
-(7.9x; 14.5x with time_stride=3), max |ours - mne(40 Hz bin)| = 0.018 over 2016 pairs.
+Measured on the shared, heavily loaded 2-core box (full size, three runs): ours
+0.42-0.74 s, mne-connectivity 2.8-5.3 s, ratio 3.8x / 7.9x / 11.4x (10.9-14.5x with
+time_stride=3); max |ours - mne(40 Hz bin)| = 0.018 over 2016 pairs in every run.
 """
 
 from __future__ import annotations
