@@ -145,6 +145,14 @@ def test_cli_npz_with_labels(tmp_path, sim):
     s = json.loads((out / "summary.json").read_text())
     assert s["n_trials"] == {"emotional": 12, "neutral": 12}
     assert s["comparison"]["conditions"] == ["emotional", "neutral"]
+    r = CliRunner().invoke(app, ["eeg", "plv", str(tmp_path / "x.npz"), "--labels",
+                                 str(tmp_path / "labels.txt"), "--conditions", "neutral",
+                                 "emotional", "--n-permutations", "99", "--estimator", "ppc",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["comparison"]["conditions"] == ["neutral", "emotional"]
+    assert s["estimator"] == "ppc"
     r = CliRunner().invoke(app, ["eeg", "plv", str(tmp_path / "x.npz"), "--labels", "a,b",
                                  "--out", str(out)])
     assert isinstance(r.exception, ShapeError)

@@ -51,6 +51,8 @@ def plv(
         help="Analysis window (s, epoch time) after filtering.")] = None,
     estimator: Annotated[str, typer.Option(
         help="plv, ppc (unbiased PLV^2) or plv_debiased.")] = "plv",
+    conditions: Annotated[tuple[str, str] | None, typer.Option(
+        help="The two conditions to compare (default: the first two, sorted).")] = None,
     sense: Annotated[str, typer.Option(
         help="Condition test on across_trials or within_trial PLV.")] = "across_trials",
     n_permutations: Annotated[int, typer.Option(help="Label shuffles.")] = 2000,
@@ -97,7 +99,7 @@ def plv(
                "channels": list(res.ch_names), "n_trials": n_trials}
     console = Console()
     if len(res.conditions) >= 2:
-        conds = (res.conditions[0], res.conditions[1])
+        conds = conditions or (res.conditions[0], res.conditions[1])
         cmp = res.compare(conds, sense=sense, n_permutations=n_permutations, seed=seed)
         written.append(write_text(out / "condition_summary.csv",
                                   cmp.table.to_csv(index=False)))
