@@ -31,7 +31,7 @@ def demo_section(ctx: DemoContext) -> Section:
     free["choice_sensitivity"] = (0.5, 20.0)
     free["primacy_scale"] = (0.0 + 1e-6, 20.0)
     t0 = time.perf_counter()
-    res = fit(data, variant="jaxcmr", method="de", free=free, popsize=6, maxiter=40,
+    res = fit(data, variant="jaxcmr", method="de", free=free, popsize=4, maxiter=40,
               seed=ctx.seed)
     t_fit = time.perf_counter() - t0
     row = res.iloc[0]
