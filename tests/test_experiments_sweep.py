@@ -25,6 +25,7 @@ from engramlab.experiments.sweep import (
     evaluate_chunk,
     make_store,
     run_sweep,
+    software_versions,
 )
 
 # every chunk has the same compiled shape (P padded to 4, N to 16): cheap to run anywhere
@@ -148,6 +149,11 @@ def test_dask_two_worker_processes_on_loopback_equals_inline(reference, tmp_path
             ran_on = client.run(os.getpid)
     assert len(ran_on) == 2 and os.getpid() not in ran_on.values()
     _assert_same(out.results, ref)
+    # each worker's software versions are checked and recorded with the run
+    sessions = json.loads((tmp_path / "dist" / "run.json").read_text())["sessions"]
+    recorded = sessions[-1]["worker_versions"]
+    assert set(recorded) == set(ran_on)
+    assert all(v == software_versions() for v in recorded.values())
 
 
 def test_resume_after_losing_chunks_and_partial_runs(reference, tmp_path):

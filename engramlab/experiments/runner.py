@@ -136,6 +136,7 @@ def execute(res: ResolvedExperiment, *, scheduler: str | None = "inline",
         "chunk_s_median": float(sorted(cs)[len(cs) // 2]) if cs else None,
         "chunk_s_total": float(sum(cs)),
         "points_per_s": stats.points_per_second if stats.computed else None,
+        "worker_versions": stats.worker_versions,
     })
     write_json(run_path, record)
     rep = None

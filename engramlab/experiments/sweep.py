@@ -151,6 +151,8 @@ class SweepStats:
     wall_seconds: float
     chunk_seconds: list[float]
     scheduler: str
+    #: Dask worker address -> its engramlab / JAX / NumPy versions (empty when inline)
+    worker_versions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def points_per_second(self) -> float:
@@ -206,6 +208,7 @@ def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
     secs: list[float] = []
     t0 = time.perf_counter()
     label = "inline" if scheduler == "inline" else (scheduler or f"local:{workers or 1}")
+    versions: dict[str, dict[str, str]] = {}
     with make_progress(quiet) as progress:
         task = progress.add_task(f"sweep {res.config.name}", total=store.n_chunks,
                                  completed=len(done))
@@ -216,15 +219,30 @@ def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
                 secs.append(r.seconds)
                 progress.advance(task)
         elif todo:
-            _run_dask(store, args, todo, dataset, scheduler, workers, progress, task, secs)
+            versions = _run_dask(store, args, todo, dataset, scheduler, workers, progress,
+                                 task, secs)
     return SweepStats(n_points=store.size, n_chunks=store.n_chunks, computed=len(secs),
                       reused=len(done), wall_seconds=time.perf_counter() - t0,
-                      chunk_seconds=secs, scheduler=label)
+                      chunk_seconds=secs, scheduler=label, worker_versions=versions)
+
+
+def software_versions() -> dict[str, str]:
+    """engramlab, JAX and NumPy versions of this process (checked on every worker)."""
+    import jax
+
+    from .. import __version__
+
+    return {"engramlab": __version__, "jax": jax.__version__, "numpy": np.__version__}
 
 
 def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | None,
               scheduler: str | None, workers: int | None, progress: Any, task: Any,
-              secs: list[float]) -> None:
+              secs: list[float]) -> dict[str, dict[str, str]]:
+    """Run the chunks ``todo`` on Dask; returns each worker's software versions.
+
+    Refuses (``DataError``) to run on workers whose engramlab or JAX version differs
+    from this process's: their results would not be reproducible from the run record.
+    """
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -235,6 +253,15 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
     else:
         client = Client(scheduler, timeout="30s")
     try:
+        mine = software_versions()
+        versions = client.run(software_versions)
+        bad = {w: v for w, v in versions.items()
+               if (v["engramlab"], v["jax"]) != (mine["engramlab"], mine["jax"])}
+        if bad:
+            w, v = next(iter(bad.items()))
+            raise DataError(f"scheduler: worker {w} runs engramlab {v['engramlab']} / JAX "
+                            f"{v['jax']}, this process engramlab {mine['engramlab']} / JAX "
+                            f"{mine['jax']}; install the same versions on every worker")
         token = store.key[:12]
         futures = [client.submit(evaluate_chunk, *args, i, dataset, pure=False,
                                  key=f"engramlab-chunk-{token}-{i}-{time.time_ns()}")
@@ -249,6 +276,7 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
         except BaseException:
             client.cancel(futures)
             raise
+        return versions
     finally:
         client.close()
         if cluster is not None:
