@@ -119,14 +119,15 @@ class ModelSpec:
 #: until the module exists the entry is not listed by :func:`available_models`.
 KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "memory.capacity": "engramlab.experiments.sweep:MEMORY_CAPACITY",
-    "attractor.capacity": "engramlab.attractor.sweeps:CAPACITY",
+    "attractor.capacity": "engramlab.experiments.sweep:ATTRACTOR_CAPACITY",
     "softmax.retrieval": "engramlab.softmax.sweeps:RETRIEVAL",
     "cmr.loglik": "engramlab.experiments.sweep:CMR_LOGLIK",
     "cmr.fit": "engramlab.cmr.sweeps:FIT",
 }
 
 #: Built-in adapters of a family's model need that family: listed only if it imports.
-_REQUIRES: dict[str, str] = {"cmr.loglik": "engramlab.cmr._model"}
+_REQUIRES: dict[str, str] = {"cmr.loglik": "engramlab.cmr._model",
+                              "attractor.capacity": "engramlab.attractor._network"}
 
 
 def register_model(name: str, target: str | ModelSpec, *, overwrite: bool = False) -> None:
