@@ -120,6 +120,7 @@ class ModelSpec:
 KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "memory.capacity": "engramlab.experiments.sweep:MEMORY_CAPACITY",
     "attractor.capacity": "engramlab.experiments.sweep:ATTRACTOR_CAPACITY",
+    "softmax.appendix": "engramlab.experiments.sweep:SOFTMAX_APPENDIX",
     "softmax.retrieval": "engramlab.softmax.sweeps:RETRIEVAL",
     "cmr.loglik": "engramlab.experiments.sweep:CMR_LOGLIK",
     "cmr.fit": "engramlab.cmr.sweeps:FIT",
@@ -127,7 +128,8 @@ KNOWN_MODELS: dict[str, str | ModelSpec] = {
 
 #: Built-in adapters of a family's model need that family: listed only if it imports.
 _REQUIRES: dict[str, str] = {"cmr.loglik": "engramlab.cmr._model",
-                              "attractor.capacity": "engramlab.attractor._network"}
+                              "attractor.capacity": "engramlab.attractor._network",
+                              "softmax.appendix": "engramlab.softmax._theory"}
 
 
 def register_model(name: str, target: str | ModelSpec, *, overwrite: bool = False) -> None:
@@ -447,22 +449,26 @@ def resolve(config: ExperimentConfig, *, source: str = "config",
         if is_int and float(v) != round(float(v)):
             raise ConfigError(f"{source}: params.{k}: expected {_field_range(schema, k)}, "
                               f"got {v!r}")
+    axes: dict[str, list[float | int]] = {
+        k: _axis_values(k, axspec, fields[k].annotation is int, source)
+        for k, axspec in config.grid.items()}
+    # the fixed params with every axis at its first value (cross-field checks see both)
+    first = {k: v[0] for k, v in axes.items()}
     try:
         base_model = schema.model_validate(
-            {k: (int(v) if fields[k].annotation is int else v)
-             for k, v in config.params.items()})
+            {**{k: (int(v) if fields[k].annotation is int else v)
+                for k, v in config.params.items()}, **first})
     except PydanticValidationError as exc:
         err = exc.errors()[0]
-        k = str(err["loc"][0]) if err["loc"] else "?"
-        raise ConfigError(f"{source}: params.{k}: expected {_field_range(schema, k)}, got "
-                          f"{err.get('input')!r} ({err['msg']})") from None
+        k = str(err["loc"][0]) if err["loc"] else ""
+        where = (f"grid.{k}[0]" if k in first else f"params.{k}") if k else "params"
+        allowed = f"expected {_field_range(schema, k)}, " if k else ""
+        raise ConfigError(f"{source}: {where}: {allowed}got {err.get('input')!r} "
+                          f"({err['msg']})"[:400]) from None
     base = base_model.model_dump()
-    axes: dict[str, list[float | int]] = {}
-    for k, axspec in config.grid.items():
-        vals = _axis_values(k, axspec, fields[k].annotation is int, source)
-        for i, v in enumerate(vals):
+    for k, vals in axes.items():
+        for i, v in enumerate(vals[1:], 1):
             _check_value(schema, base, k, v, f"{source}: grid.{k}[{i}]")
-        axes[k] = vals
     seeds = list(range(config.seeds.base, config.seeds.base + config.seeds.count))
     axes[SEED_DIM] = seeds
     fixed = {k: v for k, v in base.items() if k not in axes}
