@@ -1,9 +1,10 @@
 """Emotional attractor networks (seed 000, "Form is Frozen Resonance").
 
 Rate dynamics ``tau dr/dt = -r + f(g (W r + I(alpha(t))))``, emotional imprinting
-``Delta W = gamma s(E; beta) r r^T`` (zero diagonal), batched recall, metrics (overlap,
-attractor strength, basins, beta scans, capacity, spurious states) and the seed's own
-classes and functions (:class:`EmotionalAttractorNetwork`,
+``Delta W = gamma s(E; beta) r r^T`` (zero diagonal; held in the exact factored form
+:class:`LowRankWeights` when imprinted from :meth:`AttractorNetwork.zeros`), batched
+recall, metrics (overlap, attractor strength, basins, beta scans, capacity, spurious
+states) and the seed's own classes and functions (:class:`EmotionalAttractorNetwork`,
 :class:`NeuralResonanceSimulator`, ...) running on this core. See ``docs/attractor.md``.
 """
 
@@ -17,6 +18,7 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "AttractorNetwork": _NET,
+        "LowRankWeights": _NET,
         "Trajectory": _NET,
         "salience": _NET,
         "imprint": _NET,

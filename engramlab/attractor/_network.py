@@ -20,6 +20,16 @@ Drive ``I(alpha(t))``: ``None`` (zero), a constant vector ``u`` (shape ``(N,)`` 
 ``(B, N)``), ``u`` scaled by an emotional state ``alpha`` (``I = alpha(t) * u``, the
 default form: the emotional state gates a fixed input direction), or a callable
 ``drive(t, alpha_t)`` returning an array broadcastable to the state.
+
+Weights are held in one of two exact forms: a dense ``(N, N)`` matrix, or, for networks
+built by imprinting into :meth:`AttractorNetwork.zeros`, the factored (low-rank plus
+diagonal) form :class:`LowRankWeights`::
+
+    W = U^T diag(c) U + diag(d),     c_p = gamma_p s(E_p; beta),
+    d_i = -sum_p c_p U_pi^2  (zero diagonal)
+
+so that ``W r`` costs ``O(P N)`` per cue instead of ``O(N^2)``. ``network.weights`` is
+always the dense matrix (built on demand for the factored form).
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from ..errors import ShapeError, StabilityWarning, ValidationError
 
 __all__ = [
     "AttractorNetwork",
+    "LowRankWeights",
     "Trajectory",
     "salience",
     "imprint",
@@ -104,6 +115,30 @@ def _imprint_core(weights, patterns, sal, gamma, zero_diagonal: bool):
     return w
 
 
+def _imprint_inputs(n: int, patterns: Any, emotions: Any, gamma: Any, beta: Any,
+                    salience_fn: Any) -> tuple[jax.Array, jax.Array, float]:
+    """Validate an imprint's inputs: ``(patterns (P, N), salience (P,), gamma)``."""
+    p = as_array(patterns, "patterns", ndim=(1, 2))
+    if p.shape[-1] != n:
+        raise ShapeError(f"patterns: expected last dimension N = {n} (the network size), "
+                         f"got shape {p.shape}")
+    p2 = p[None] if p.ndim == 1 else p
+    e = as_array(emotions, "emotions", ndim=(0, 1))
+    if e.ndim == 1 and e.shape[0] != p2.shape[0]:
+        raise ShapeError(f"emotions: expected one emotion per pattern ({p2.shape[0]}) or a "
+                         f"scalar, got shape {e.shape}")
+    gamma = check_finite_scalar(gamma, "gamma")
+    beta = check_finite_scalar(beta, "beta")
+    _check_salience(salience_fn)
+    dtype = default_float()
+    e = np.broadcast_to(e, (p2.shape[0],))
+    sal = salience(e, beta, salience_fn)
+    if not bool(jnp.all(jnp.isfinite(sal))):
+        raise ValidationError(f"salience: s(E; beta) is not finite for emotions {e} and "
+                              f"beta {beta:g} (overflow); use smaller beta or emotions")
+    return jnp.asarray(p2, dtype), sal.astype(dtype), gamma
+
+
 def imprint(weights: Any, patterns: Any, emotions: Any = 0.0, *, gamma: float = 1.0,
             beta: float = 1.0, salience_fn: str | Callable[[Any, Any], Any] = "exp",
             zero_diagonal: bool = True) -> jax.Array:
@@ -125,31 +160,94 @@ def imprint(weights: Any, patterns: Any, emotions: Any = 0.0, *, gamma: float = 
     w = as_array(weights, "weights", ndim=2)
     if w.shape[0] != w.shape[1]:
         raise ShapeError(f"weights: expected a square (N, N) matrix, got shape {w.shape}")
-    n = w.shape[0]
-    p = as_array(patterns, "patterns", ndim=(1, 2))
-    if p.shape[-1] != n:
-        raise ShapeError(f"patterns: expected last dimension N = {n} (the network size), "
-                         f"got shape {p.shape}")
-    p2 = p[None] if p.ndim == 1 else p
-    e = as_array(emotions, "emotions", ndim=(0, 1))
-    if e.ndim == 1 and e.shape[0] != p2.shape[0]:
-        raise ShapeError(f"emotions: expected one emotion per pattern ({p2.shape[0]}) or a "
-                         f"scalar, got shape {e.shape}")
-    gamma = check_finite_scalar(gamma, "gamma")
-    beta = check_finite_scalar(beta, "beta")
-    _check_salience(salience_fn)
-    dtype = default_float()
-    e = np.broadcast_to(e, (p2.shape[0],))
-    sal = salience(e, beta, salience_fn)
-    if not bool(jnp.all(jnp.isfinite(sal))):
-        raise ValidationError(f"salience: s(E; beta) is not finite for emotions {e} and "
-                              f"beta {beta:g} (overflow); use smaller beta or emotions")
-    out = _imprint_core(jnp.asarray(w, dtype), jnp.asarray(p2, dtype), sal.astype(dtype),
-                        gamma, bool(zero_diagonal))
+    p2, sal, gamma = _imprint_inputs(w.shape[0], patterns, emotions, gamma, beta, salience_fn)
+    out = _imprint_core(jnp.asarray(w, default_float()), p2, sal, gamma, bool(zero_diagonal))
     return ensure_finite(out, "imprint")
 
 
 # --------------------------------------------------------------------------- network
+
+
+class LowRankWeights(eqx.Module):
+    """Exact factored weights ``W = U^T diag(c) U + diag(d)`` (a pytree).
+
+    The form Hebbian imprinting (seed eq. 2) produces from an empty network: ``U`` holds
+    the imprinted patterns, ``c_p = gamma s(E_p; beta)`` their strengths and ``d`` the
+    diagonal correction (``d_i = -sum_p c_p U_pi^2`` when the diagonal is zeroed, so
+    ``W_ii = 0``). Applying ``W`` to a batch of states costs ``O(B P N)`` instead of the
+    dense ``O(B N^2)``.
+
+    **Fields:**
+
+    - ``patterns``: ``U``, shape ``(P, N)`` (``P`` may be 0: all-zero weights).
+    - ``strengths``: ``c``, shape ``(P,)``.
+    - ``diagonal``: ``d``, shape ``(N,)``.
+    """
+
+    patterns: jax.Array
+    strengths: jax.Array
+    diagonal: jax.Array
+
+    @classmethod
+    def empty(cls, n_neurons: int, dtype: Any = None) -> LowRankWeights:
+        """``W = 0`` for ``n_neurons`` neurons (no patterns)."""
+        dtype = default_float() if dtype is None else dtype
+        return cls(jnp.zeros((0, n_neurons), dtype), jnp.zeros((0,), dtype),
+                   jnp.zeros((n_neurons,), dtype))
+
+    @property
+    def n_neurons(self) -> int:
+        """``N``."""
+        return int(self.patterns.shape[-1])
+
+    @property
+    def n_patterns(self) -> int:
+        """``P``, the number of rank-one terms."""
+        return int(self.patterns.shape[-2])
+
+    def _lowrank_diag(self) -> jax.Array:
+        return jnp.einsum("p,pi->i", self.strengths, self.patterns * self.patterns)
+
+    def add(self, patterns: jax.Array, strengths: jax.Array,
+            zero_diagonal: bool) -> LowRankWeights:
+        """``W + sum_p c_p u_p u_p^T`` (then ``W_ii = 0`` if ``zero_diagonal``): the new
+        patterns are concatenated to ``U``."""
+        u = jnp.concatenate([self.patterns, patterns.astype(self.patterns.dtype)], axis=0)
+        c = jnp.concatenate([self.strengths, strengths.astype(self.strengths.dtype)])
+        new = LowRankWeights(u, c, self.diagonal)
+        if zero_diagonal:
+            new = LowRankWeights(u, c, -new._lowrank_diag())
+        return new
+
+    def apply(self, r: jax.Array) -> jax.Array:
+        """``W r`` for states ``r`` of shape ``(..., N)``: ``((r U^T) * c) U + d * r``."""
+        return ((r @ self.patterns.T) * self.strengths) @ self.patterns + r * self.diagonal
+
+    def quadratic(self, r: jax.Array) -> jax.Array:
+        """``r^T W r`` for states ``(..., N)``: ``sum_p c_p (u_p . r)^2 + sum_i d_i r_i^2``."""
+        proj = r @ self.patterns.T
+        return jnp.sum(self.strengths * proj * proj, axis=-1) + jnp.sum(
+            self.diagonal * r * r, axis=-1)
+
+    def dense(self) -> jax.Array:
+        """The dense matrix ``W``, shape ``(N, N)`` (``O(P N^2)``)."""
+        n = self.n_neurons
+        full = (self.patterns.T * self.strengths) @ self.patterns
+        off = full * (1.0 - jnp.eye(n, dtype=full.dtype))
+        # the diagonal from the same expression as the correction, so that a zeroed
+        # diagonal comes out exactly 0
+        return off + jnp.diag(self._lowrank_diag() + self.diagonal)
+
+
+def _check_factors(f: Any) -> LowRankWeights:
+    if _traced(*jax.tree_util.tree_leaves(f)):
+        return f
+    u = as_array(f.patterns, "weights.patterns", ndim=2, allow_empty=True)
+    n = u.shape[1]
+    c = as_array(f.strengths, "weights.strengths", shape=(u.shape[0],), allow_empty=True)
+    d = as_array(f.diagonal, "weights.diagonal", shape=(n,))
+    dtype = default_float()
+    return LowRankWeights(jnp.asarray(u, dtype), jnp.asarray(c, dtype), jnp.asarray(d, dtype))
 
 
 class AttractorNetwork(eqx.Module):
@@ -157,7 +255,8 @@ class AttractorNetwork(eqx.Module):
 
     **Arguments:**
 
-    - ``weights``: ``W``, shape ``(N, N)``; ``W[i, j]`` is the weight from ``j`` to ``i``.
+    - ``weights``: ``W``, a dense matrix of shape ``(N, N)`` (``W[i, j]`` is the weight
+      from ``j`` to ``i``) or a :class:`LowRankWeights` (exact factored form).
     - ``tau``: membrane time constant in ms (seed's recommended range 10-100 ms).
     - ``dt``: Euler step in ms (``dt < tau``; ``dt >= tau`` warns).
     - ``gain``: gain ``g`` of the activation (1 in the seed; large values approach the
@@ -166,9 +265,18 @@ class AttractorNetwork(eqx.Module):
 
     Use :meth:`zeros` for an empty network, :meth:`imprint` to store patterns and
     :meth:`recall` / :meth:`simulate` to run the dynamics on a batch of cues.
+
+    **Weight representation.** Exactly one of the fields ``dense`` (an ``(N, N)`` array)
+    and ``factors`` (a :class:`LowRankWeights`) is set. :meth:`zeros` starts factored
+    (``P = 0``) and :meth:`imprint` keeps it factored, concatenating the new patterns;
+    imprinting into a network built from a nonzero dense matrix stays dense (an all-zero
+    dense matrix is treated like :meth:`zeros`). Recall uses the factored product when
+    ``2 P <= N`` (cheaper than the dense one) and the dense matrix otherwise. The property
+    :attr:`weights` is always the dense ``(N, N)`` matrix (built on demand when factored).
     """
 
-    weights: jax.Array
+    dense: jax.Array | None
+    factors: LowRankWeights | None
     tau: float = eqx.field(static=True, default=10.0)
     dt: float = eqx.field(static=True, default=1.0)
     gain: float = eqx.field(static=True, default=1.0)
@@ -176,14 +284,19 @@ class AttractorNetwork(eqx.Module):
 
     def __init__(self, weights: Any, *, tau: float = 10.0, dt: float = 1.0,
                  gain: float = 1.0, activation: Callable[[jax.Array], jax.Array] = jnp.tanh):
-        if isinstance(weights, jax.core.Tracer):
-            self.weights = weights
+        if isinstance(weights, LowRankWeights):
+            self.dense = None
+            self.factors = _check_factors(weights)
+        elif isinstance(weights, jax.core.Tracer):
+            self.dense = weights
+            self.factors = None
         else:
             w = as_array(weights, "weights", ndim=2)
             if w.shape[0] != w.shape[1]:
                 raise ShapeError(f"weights: expected a square (N, N) matrix, got shape "
                                  f"{w.shape}")
-            self.weights = jnp.asarray(w, dtype=default_float())
+            self.dense = jnp.asarray(w, dtype=default_float())
+            self.factors = None
         self.tau = check_positive(tau, "tau")
         self.dt = check_positive(dt, "dt")
         self.gain = check_finite_scalar(gain, "gain")
@@ -198,23 +311,64 @@ class AttractorNetwork(eqx.Module):
 
     @classmethod
     def zeros(cls, n_neurons: int, **kwargs: Any) -> AttractorNetwork:
-        """A network of ``n_neurons`` with all weights zero (keyword args as ``__init__``)."""
+        """A network of ``n_neurons`` with all weights zero, in the factored form with no
+        patterns (keyword args as ``__init__``)."""
         n = check_int(n_neurons, "n_neurons", min_value=1)
-        return cls(np.zeros((n, n), dtype=np.float32), **kwargs)
+        return cls(LowRankWeights.empty(n), **kwargs)
+
+    @property
+    def weights(self) -> jax.Array:
+        """The dense weight matrix ``W``, shape ``(N, N)`` (built from the factors when the
+        network is factored)."""
+        return self.dense if self.factors is None else self.factors.dense()
+
+    @property
+    def is_factored(self) -> bool:
+        """Whether the weights are held as :class:`LowRankWeights`."""
+        return self.factors is not None
+
+    @property
+    def dtype(self) -> Any:
+        """The floating dtype of the weights."""
+        return (self.dense if self.factors is None else self.factors.patterns).dtype
 
     @property
     def n_neurons(self) -> int:
         """``N``, the number of neurons."""
-        return int(self.weights.shape[-1])
+        return int((self.dense if self.factors is None else self.factors.patterns).shape[-1])
 
     def replace_weights(self, weights: Any) -> AttractorNetwork:
-        """The same network with new weights."""
+        """The same network with new weights (dense ``(N, N)`` or :class:`LowRankWeights`)."""
         return AttractorNetwork(weights, tau=self.tau, dt=self.dt, gain=self.gain,
                                 activation=self.activation)
 
+    def to_dense(self) -> AttractorNetwork:
+        """The same network with its weights as a dense matrix."""
+        return self.replace_weights(self.weights)
+
     def imprint(self, patterns: Any, emotions: Any = 0.0, **kwargs: Any) -> AttractorNetwork:
-        """Return a network with :func:`imprint`-ed weights (keyword args as there)."""
-        return self.replace_weights(imprint(self.weights, patterns, emotions, **kwargs))
+        """Return a network with :func:`imprint`-ed weights (keyword args as there).
+
+        A factored network (or one whose dense weights are all zero) stays factored: the
+        patterns are appended to ``U`` with strengths ``gamma s(E_p; beta)``; a network
+        with nonzero dense weights gets the dense :func:`imprint`.
+        """
+        factors = self.factors
+        if factors is None and not _traced(self.dense) and not np.any(np.asarray(self.dense)):
+            factors = LowRankWeights.empty(self.n_neurons, self.dense.dtype)
+        if factors is None or _traced(*jax.tree_util.tree_leaves(factors)):
+            return self.replace_weights(imprint(self.weights, patterns, emotions, **kwargs))
+        allowed = {"gamma", "beta", "salience_fn", "zero_diagonal"}
+        extra = set(kwargs) - allowed
+        if extra:
+            raise TypeError(f"imprint() got unexpected keyword arguments {sorted(extra)}")
+        zero_diagonal = bool(kwargs.get("zero_diagonal", True))
+        p2, sal, gamma = _imprint_inputs(
+            self.n_neurons, patterns, emotions, kwargs.get("gamma", 1.0),
+            kwargs.get("beta", 1.0), kwargs.get("salience_fn", "exp"))
+        new = factors.add(p2, gamma * sal, zero_diagonal)
+        ensure_finite(new, "imprint")
+        return self.replace_weights(new)
 
     def recall(self, cues: Any, **kwargs: Any) -> jax.Array:
         """Final states after running from ``cues``; see :func:`recall`."""
@@ -226,9 +380,18 @@ class AttractorNetwork(eqx.Module):
 
     def energy(self, states: Any) -> jax.Array:
         """Hopfield energy ``-1/2 r^T W r`` of states ``(..., N)`` (a Lyapunov function of
-        the high-gain limit)."""
-        r = jnp.asarray(states, dtype=self.weights.dtype)
-        return -0.5 * jnp.einsum("...i,ij,...j->...", r, self.weights, r)
+        the high-gain limit); ``O(P N)`` per state when factored."""
+        r = jnp.asarray(states, dtype=self.dtype)
+        if self.factors is not None:
+            return -0.5 * self.factors.quadratic(r)
+        return -0.5 * jnp.einsum("...i,ij,...j->...", r, self.dense, r)
+
+    def _operator(self) -> jax.Array | LowRankWeights:
+        """What the dynamics multiply by: the factors when ``2 P <= N``, else dense ``W``."""
+        f = self.factors
+        if f is not None and 2 * f.n_patterns <= f.n_neurons:
+            return f
+        return self.weights
 
 
 class Trajectory(NamedTuple):
@@ -298,7 +461,7 @@ def _resolve_drive(drive: Any, alpha: Any, n: int, batch: int | None):
 
 def _vector_field(t, r, args, x, *, tau, gain, activation, drive_fn):
     w, params = args
-    h = r @ w.T
+    h = w.apply(r) if isinstance(w, LowRankWeights) else r @ w.T
     if drive_fn is not None:
         h = h + drive_fn(t, params)
     return (-r + activation(gain * h)) / tau
@@ -346,9 +509,11 @@ def _prepare(network: AttractorNetwork, cues: Any):
         raise ValidationError(f"network: expected an AttractorNetwork, got "
                               f"{type(network).__name__}")
     n = network.n_neurons
-    if _traced(cues, network.weights):
+    dtype = network.dtype
+    w_leaves = jax.tree_util.tree_leaves((network.dense, network.factors))
+    if _traced(cues, *w_leaves):
         # inside jit/vmap: only static (shape) checks are possible
-        c = jnp.asarray(cues, dtype=network.weights.dtype)
+        c = jnp.asarray(cues, dtype=dtype)
         if c.ndim not in (1, 2) or c.shape[-1] != n:
             raise ShapeError(f"cues: expected shape (N,) or (B, N) with N = {n}, got shape "
                              f"{c.shape}")
@@ -357,11 +522,10 @@ def _prepare(network: AttractorNetwork, cues: Any):
     if c.shape[-1] != n:
         raise ShapeError(f"cues: expected last dimension N = {n} (the network size), got "
                          f"shape {c.shape}")
-    w = np.asarray(network.weights)
-    if not np.all(np.isfinite(w)):
+    if not all(np.all(np.isfinite(np.asarray(x))) for x in w_leaves):
         raise ValidationError("weights: expected finite values, got NaN or inf in the "
-                              "network's weight matrix")
-    return jnp.asarray(c, dtype=network.weights.dtype)
+                              "network's weights")
+    return jnp.asarray(c, dtype=dtype)
 
 
 def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol, atol,
@@ -380,9 +544,9 @@ def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol
                   activation=network.activation, drive_fn=drive_fn, n_steps=n_steps,
                   save_every=save_every)
     if solver == "euler":
-        final, traj = _run_euler(network.weights, r0, params, **common)
+        final, traj = _run_euler(network._operator(), r0, params, **common)
     else:
-        final, traj, ok = _run_adaptive(network.weights, r0, params, solver=solver,
+        final, traj, ok = _run_adaptive(network._operator(), r0, params, solver=solver,
                                         rtol=float(rtol), atol=float(atol),
                                         max_steps=int(max_steps), **common)
         if not _traced(ok) and not bool(ok):
