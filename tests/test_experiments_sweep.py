@@ -142,7 +142,7 @@ def test_dask_two_worker_processes_on_loopback_equals_inline(reference, tmp_path
     cfg, ref = reference
     res = load_config(cfg, out_dir=tmp_path / "dist")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         out = execute(res, scheduler=cluster.scheduler_address, quiet=True, report=False)
         with Client(cluster.scheduler_address) as client:

@@ -121,9 +121,7 @@ KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "memory.capacity": "engramlab.experiments.sweep:MEMORY_CAPACITY",
     "attractor.capacity": "engramlab.experiments.sweep:ATTRACTOR_CAPACITY",
     "softmax.appendix": "engramlab.experiments.sweep:SOFTMAX_APPENDIX",
-    "softmax.retrieval": "engramlab.softmax.sweeps:RETRIEVAL",
     "cmr.loglik": "engramlab.experiments.sweep:CMR_LOGLIK",
-    "cmr.fit": "engramlab.cmr.sweeps:FIT",
 }
 
 #: Built-in adapters of a family's model need that family: listed only if it imports.

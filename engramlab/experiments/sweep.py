@@ -248,7 +248,7 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=False,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout="30s")
