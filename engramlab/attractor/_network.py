@@ -44,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtypes import default_float
 from .._integrate import ensure_finite, euler_scan
 from .._validation import (
     as_array,
@@ -67,11 +68,6 @@ __all__ = [
 
 SALIENCE_KINDS = ("exp", "linear", "seed")
 SOLVERS = ("euler", "tsit5", "dopri5")
-
-
-def default_float():
-    """float64 when x64 is enabled, float32 otherwise."""
-    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
 
 
 # --------------------------------------------------------------------------- salience

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .._dtypes import default_float
 from .._progress import make_progress
 from ..errors import DataError, ValidationError
 from .config import SEED_DIM, ModelSpec, ResolvedExperiment
@@ -322,7 +323,7 @@ def _rademacher_bank(key: Any, n_rows: int, n_cols: int) -> Any:
         bits = jax.random.bits(key, (n_rows, words), jnp.uint32)
     b = (bits[:, :, None] >> jnp.arange(32, dtype=jnp.uint32)) & jnp.uint32(1)
     b = b.reshape(n_rows, _N_CAP)[:, :n_cols]
-    dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    dtype = default_float()
     return 2 * b.astype(dtype) - 1
 
 
@@ -741,7 +742,7 @@ def _softmax_appendix_evaluate(params: Mapping[str, np.ndarray], seeds: np.ndarr
     b = seeds.shape[0]
     static = np.stack([np.asarray(params[k], np.int64) for k in _SOFTMAX_STATIC], 1)
     out = {k: np.full(b, np.nan) for k in SOFTMAX_APPENDIX_OUTPUTS}
-    dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    dtype = default_float()
     for combo in np.unique(static, axis=0):
         idx = np.flatnonzero(np.all(static == combo, axis=1))
         take = np.concatenate([idx, np.full(b - idx.size, idx[-1])])

@@ -24,14 +24,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtypes import default_float as _default_float
 from .._validation import as_array, check_finite_scalar, check_int
 from ..errors import ShapeError, ValidationError
 
 __all__ = ["LinearMemory", "init_mfc", "init_mcf"]
-
-
-def _default_float():
-    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
 
 
 def _is_traced(*xs: Any) -> bool:

@@ -24,15 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtypes import default_float as _float_dtype
 from .._integrate import ensure_finite, euler_scan
 from .._validation import as_array, check_nonnegative, check_positive
 from ..errors import ShapeError, ValidationError
 
 __all__ = ["SoftmaxSynapses", "simulate", "similarity", "softmax_weights"]
-
-
-def _float_dtype() -> Any:
-    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
 
 
 def softmax_weights(xi: jax.Array, v: jax.Array, beta: jax.Array | float) -> jax.Array:

@@ -18,6 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._dtypes import default_float as _dtype
 from .._validation import as_array, check_choice, check_int, check_nonnegative
 from ..errors import ShapeError
 
@@ -26,10 +27,6 @@ __all__ = ["orthogonal_memories", "random_memories", "noisy_targets", "make_stre
 
 #: Presentation orders understood by :func:`make_stream`.
 ORDERS = ("round_robin", "random", "blocks")
-
-
-def _dtype() -> Any:
-    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
 
 
 def orthogonal_memories(key: jax.Array, n_h: int, n_v: int) -> jax.Array:
