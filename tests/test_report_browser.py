@@ -15,6 +15,9 @@ import pytest
 
 from engramlab.experiments.demo import FAMILIES, discover_sections, run_demo
 
+#: Screenshots are also kept here (ignored by git) as artefacts of the test run.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "results" / "test-artifacts"
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
@@ -30,7 +33,10 @@ def chromium_path() -> str:
 
 
 def check_page_in_browser(html: Path, screenshot: Path) -> dict:
-    """Open ``html`` in Chromium; return console errors, image states and page text."""
+    """Open ``html`` in Chromium; return console errors, image states and page text.
+
+    The screenshot is written to ``screenshot`` and copied to ``results/test-artifacts/``.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -46,6 +52,8 @@ def check_page_in_browser(html: Path, screenshot: Path) -> dict:
         text = page.inner_text("body")
         page.screenshot(path=str(screenshot), full_page=False)
         browser.close()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot, ARTIFACTS / f"{html.parent.name}-{screenshot.name}")
     return {"errors": errors, "images": images, "text": text}
 
 
