@@ -45,7 +45,8 @@ def test_single_pattern_converges_to_the_mean_field_fixed_point():
 def _numpy_reference(seed, n, p, flip, emotion, beta, gain, threshold, n_steps, tau, dt):
     import jax
 
-    from engramlab.experiments.sweep import _rademacher_bank, _uniform_bank
+    from engramlab.experiments._random import rademacher_bank as _rademacher_bank
+    from engramlab.experiments._random import uniform_bank as _uniform_bank
 
     kx, kf = jax.random.split(jax.random.key(seed))
     xi = np.asarray(_rademacher_bank(kx, p, n), np.float64)

@@ -21,7 +21,7 @@ from engramlab.experiments.config import (
     register_model,
     resolve,
 )
-from engramlab.experiments.sweep import MemoryCapacityParams
+from engramlab.memory.sweeps import MemoryCapacityParams
 
 BASE = """
 name = "t"

@@ -8,7 +8,7 @@ from scipy.special import ndtr
 
 from engramlab.errors import ValidationError
 from engramlab.experiments.config import get_model
-from engramlab.experiments.sweep import MEMORY_CAPACITY, memory_capacity_patterns
+from engramlab.memory.sweeps import MEMORY_CAPACITY, memory_capacity_patterns
 
 SPEC = MEMORY_CAPACITY
 

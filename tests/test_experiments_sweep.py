@@ -21,12 +21,12 @@ from engramlab.experiments.runner import execute, run_config
 from engramlab.experiments.store import open_results
 from engramlab.experiments.sweep import (
     Grid,
-    MemoryCapacityParams,
     evaluate_chunk,
     make_store,
     run_sweep,
     software_versions,
 )
+from engramlab.memory.sweeps import MemoryCapacityParams
 
 # every chunk has the same compiled shape (P padded to 4, N to 16): cheap to run anywhere
 SWEEP = """

@@ -115,19 +115,15 @@ class ModelSpec:
 
 
 #: Registry: model name -> ``"module:attribute"`` (lazy) or a :class:`ModelSpec`.
-#: Families plug in by defining the named attribute (a :class:`ModelSpec`) in the module;
-#: until the module exists the entry is not listed by :func:`available_models`.
+#: Each family defines its sweepable models in its own ``sweeps`` module; an entry whose
+#: module does not exist (a family not installed) is not listed by
+#: :func:`available_models`.
 KNOWN_MODELS: dict[str, str | ModelSpec] = {
-    "memory.capacity": "engramlab.experiments.sweep:MEMORY_CAPACITY",
-    "attractor.capacity": "engramlab.experiments.sweep:ATTRACTOR_CAPACITY",
-    "softmax.appendix": "engramlab.experiments.sweep:SOFTMAX_APPENDIX",
-    "cmr.loglik": "engramlab.experiments.sweep:CMR_LOGLIK",
+    "memory.capacity": "engramlab.memory.sweeps:MEMORY_CAPACITY",
+    "attractor.capacity": "engramlab.attractor.sweeps:ATTRACTOR_CAPACITY",
+    "softmax.appendix": "engramlab.softmax.sweeps:SOFTMAX_APPENDIX",
+    "cmr.loglik": "engramlab.cmr.sweeps:CMR_LOGLIK",
 }
-
-#: Built-in adapters of a family's model need that family: listed only if it imports.
-_REQUIRES: dict[str, str] = {"cmr.loglik": "engramlab.cmr._model",
-                              "attractor.capacity": "engramlab.attractor._network",
-                              "softmax.appendix": "engramlab.softmax._theory"}
 
 
 def register_model(name: str, target: str | ModelSpec, *, overwrite: bool = False) -> None:
@@ -170,8 +166,6 @@ def available_models() -> list[str]:
     """Names of the registered models whose implementation is importable, sorted."""
     out = []
     for name, target in KNOWN_MODELS.items():
-        if name in _REQUIRES and not _module_exists(_REQUIRES[name]):
-            continue
         if isinstance(target, ModelSpec) or _module_exists(target.split(":")[0]):
             out.append(name)
     return sorted(out)
