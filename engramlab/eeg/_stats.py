@@ -98,6 +98,32 @@ class ConditionComparison:
         return out
 
 
+
+def _check_conditions(labels: Any, n_trials: int, conditions: Any
+                      ) -> tuple[np.ndarray, list[str], tuple[str, str]]:
+    """Validate per-trial ``labels`` and the two ``conditions`` to compare.
+
+    **Returns:** ``(labels as str array, sorted conditions present, (A, B))``; the default
+    ``(A, B)`` is the two labels present, required to be named when there are more.
+    """
+    labels = np.asarray(labels).astype(str)
+    if labels.shape[0] != n_trials:
+        raise ValidationError(f"labels: expected {n_trials} labels (one per trial), got "
+                              f"{labels.shape[0]}")
+    present = [str(c) for c in np.unique(labels)]
+    if conditions is None:
+        if len(present) != 2:
+            raise ValidationError(f"conditions: the labels hold {len(present)} condition(s) "
+                                  f"{present}; name the two to compare (conditions=(A, B))")
+        conditions = (present[0], present[1])
+    conditions = (str(conditions[0]), str(conditions[1]))
+    for c in conditions:
+        if c not in present:
+            raise ValidationError(f"conditions: {c!r} is not among the labels {present}")
+    if conditions[0] == conditions[1]:
+        raise ValidationError(f"conditions: expected two different conditions, got {conditions}")
+    return labels, present, conditions
+
 def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
                    estimator: str = "plv", conditions: tuple[str, str] | None = None,
                    n_permutations: int = 1000, seed: int | np.random.Generator = 0,
@@ -123,22 +149,7 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
     u = np.asarray(u)
     if u.ndim == 1:
         u = u[:, None]
-    labels = np.asarray(labels).astype(str)
-    if labels.shape[0] != u.shape[0]:
-        raise ValidationError(f"labels: expected {u.shape[0]} labels (one per trial), got "
-                              f"{labels.shape[0]}")
-    present = [str(c) for c in np.unique(labels)]
-    if conditions is None:
-        if len(present) != 2:
-            raise ValidationError(f"conditions: the labels hold {len(present)} condition(s) "
-                                  f"{present}; name the two to compare (conditions=(A, B))")
-        conditions = (present[0], present[1])
-    conditions = (str(conditions[0]), str(conditions[1]))
-    for c in conditions:
-        if c not in present:
-            raise ValidationError(f"conditions: {c!r} is not among the labels {present}")
-    if conditions[0] == conditions[1]:
-        raise ValidationError(f"conditions: expected two different conditions, got {conditions}")
+    labels, present, conditions = _check_conditions(labels, u.shape[0], conditions)
     p_count = check_int(n_permutations, "n_permutations", min_value=1)
     finish = _finisher("values" if kind == "values" else "phasors", estimator)
     minimum = 2
@@ -261,19 +272,7 @@ def cluster_permutation_time(u: np.ndarray, labels: np.ndarray, times: np.ndarra
     if u.ndim != 3 or not np.iscomplexobj(u):
         raise ValidationError(f"u: expected complex phasors (n_trials, n_pairs, n_times), "
                               f"got shape {u.shape} dtype {u.dtype}")
-    labels = np.asarray(labels).astype(str)
-    if labels.shape[0] != u.shape[0]:
-        raise ValidationError(f"labels: expected {u.shape[0]} labels (one per trial), got "
-                              f"{labels.shape[0]}")
-    present = [str(c) for c in np.unique(labels)]
-    if conditions is None:
-        if len(present) != 2:
-            raise ValidationError(f"conditions: the labels hold {len(present)} condition(s) "
-                                  f"{present}; name the two to compare (conditions=(A, B))")
-        conditions = (present[0], present[1])
-    for c in conditions:
-        if c not in present:
-            raise ValidationError(f"conditions: {c!r} is not among the labels {present}")
+    labels, present, conditions = _check_conditions(labels, u.shape[0], conditions)
     p_count = check_int(n_permutations, "n_permutations", min_value=19)
     sel = np.isin(labels, conditions)
     uu = u[sel]
