@@ -124,6 +124,36 @@ def _check_conditions(labels: Any, n_trials: int, conditions: Any
         raise ValidationError(f"conditions: expected two different conditions, got {conditions}")
     return labels, present, conditions
 
+
+def _permutation_null(stat: Callable[[np.ndarray], np.ndarray], is_a: np.ndarray,
+                      p_count: int, seed: int | np.random.Generator, max_elements: int,
+                      width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The observed statistic and its label-permutation null distribution.
+
+    ``stat(mask)`` maps ``(b, n_trials)`` 0/1 group-A masks to ``(b, ...)`` statistics.
+    Each shuffle keeps the group sizes; shuffles run in batches of at most
+    ``max_elements // width`` masks, under single-threaded BLAS (many small products).
+
+    **Returns:** ``(observed (...), null (p_count, ...))``.
+    """
+    from ._plv import blas_single_thread
+
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n, n_a = is_a.shape[0], int(is_a.sum())
+    batch = max(1, min(p_count, max_elements // max(1, width)))
+    with blas_single_thread():
+        observed = stat(is_a[None].astype(np.float64))[0]
+        null = np.empty((p_count,) + np.shape(observed))
+        done = 0
+        while done < p_count:
+            b = min(batch, p_count - done)
+            order = np.argsort(rng.random((b, n)), axis=1)
+            mask = np.zeros((b, n))
+            np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
+            null[done:done + b] = stat(mask)
+            done += b
+    return observed, null
+
 def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
                    estimator: str = "plv", conditions: tuple[str, str] | None = None,
                    n_permutations: int = 1000, seed: int | np.random.Generator = 0,
@@ -180,22 +210,8 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
             s_a = mask @ uu
         return finish(s_a, n_a) - finish(total[None] - s_a, n_b)
 
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n = uu.shape[0]
-    batch = max(1, min(p_count, max_elements // max(1, uu.shape[1])))
-    null = np.empty(p_count)
-    done = 0
-    from ._plv import blas_single_thread
-
-    with blas_single_thread():
-        observed = float(stat(is_a[None].astype(np.float64))[0])
-        while done < p_count:
-            b = min(batch, p_count - done)
-            order = np.argsort(rng.random((b, n)), axis=1)
-            mask = np.zeros((b, n))
-            np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
-            null[done:done + b] = stat(mask)
-            done += b
+    observed, null = _permutation_null(stat, is_a, p_count, seed, max_elements, uu.shape[1])
+    observed = float(observed)
     p = float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + p_count))
     pa, pb = pseudo[conditions[0]], pseudo[conditions[1]]
     pooled = np.sqrt(((pa.size - 1) * pa.var(ddof=1) + (pb.size - 1) * pb.var(ddof=1))
@@ -294,21 +310,7 @@ def cluster_permutation_time(u: np.ndarray, labels: np.ndarray, times: np.ndarra
         b = f((total[None] - s_a).reshape(-1, n_pairs, n_t).swapaxes(1, 2), n_b)
         return a - b
 
-    from ._plv import blas_single_thread
-
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    null = np.empty((p_count, n_t))
-    batch = max(1, min(p_count, max_elements // max(1, flat.shape[1])))
-    with blas_single_thread():
-        observed = stat(is_a[None].astype(np.float64))[0]
-        done = 0
-        while done < p_count:
-            b = min(batch, p_count - done)
-            order = np.argsort(rng.random((b, n)), axis=1)
-            mask = np.zeros((b, n))
-            np.put_along_axis(mask, order[:, :n_a], 1.0, axis=1)
-            null[done:done + b] = stat(mask)
-            done += b
+    observed, null = _permutation_null(stat, is_a, p_count, seed, max_elements, flat.shape[1])
     # SD over all P + 1 labellings (the observed one included), so that every labelling
     # is treated alike and the test stays exact under exchangeability
     sd = np.concatenate([observed[None], null]).std(axis=0)
