@@ -17,7 +17,7 @@ __getattr__, __dir__, __all__ = attach(
         "RecallArrays": "._data", "read_jaxcmr_h5": "._data", "write_jaxcmr_h5": "._data",
         "JaxcmrParams": "._params", "CymrParams": "._params",
         "log_likelihood": "._api", "simulate": "._api", "trial_logliks": "._api",
-        "prepare": "._api",
+        "prepare": "._api", "make_loglik": "._api", "LoglikFunction": "._api",
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
     },

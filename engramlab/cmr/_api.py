@@ -16,7 +16,7 @@ from ..errors import DataError, ValidationError
 from ._data import RecallArrays, from_arrays, to_arrays
 from ._params import VARIANTS, as_params
 
-__all__ = ["log_likelihood", "simulate", "prepare", "Prepared"]
+__all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik", "LoglikFunction"]
 
 
 class Prepared:
@@ -171,3 +171,56 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str = "jaxcmr",
     lst = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
     # compact the 0-padded rows (sampling keeps recalls contiguous already)
     return from_arrays(RecallArrays(subj, lst, pres, rec))
+
+
+class LoglikFunction:
+    """A differentiable, jittable log-likelihood of fixed data, for samplers and optimisers.
+
+    Built by :func:`make_loglik`. Call it inside ``jax.enable_x64(True)`` (or with x64
+    enabled globally, as NumPyro's ``numpyro.enable_x64()`` does).
+
+    - ``names``: parameter names of the variant, in canonical order (``theta`` layout);
+    - ``params_class``: the variant's typed parameter class (``BOUNDS``, ``VALID``);
+    - ``subject`` ``(n_lists,)``: the subject of every list (data order);
+    - ``per_list(theta)``: log-likelihood of every list, ``(n_lists,)``; ``theta`` is one
+      parameter vector ``(n_par,)`` shared by all lists, or ``(n_lists, n_par)`` with one
+      vector per list (hierarchical models give each list its subject's parameters).
+    - ``theta(params)``: a parameter dict / typed class as a float64 vector ``(n_par,)``.
+    """
+
+    def __init__(self, prep: Prepared, variant: str):
+        from ._params import params_class
+
+        self.variant = variant
+        self.params_class = params_class(variant)
+        self.names = self.params_class.names()
+        self.subject = np.asarray(prep.arrays.subject)
+        self.n_lists = int(prep.recalls.shape[0])
+        self._prep = prep
+
+    def theta(self, params: Any) -> np.ndarray:
+        return _theta(params, self.variant)
+
+    def per_list(self, theta: Any) -> Any:
+        import jax
+        import jax.numpy as jnp
+
+        from ._model import trial_logp
+
+        rec = jnp.asarray(self._prep.recalls)
+        sqrt_m = jnp.asarray(self._prep.sqrt_m, dtype=jnp.float64)
+        theta = jnp.asarray(theta)
+
+        def one(th, r):
+            return jnp.sum(trial_logp(th, r, sqrt_m, variant=self.variant, L=self._prep.L))
+
+        if theta.ndim == 1:
+            return jax.vmap(lambda r: one(theta, r))(rec)
+        return jax.vmap(one)(theta, rec)
+
+
+def make_loglik(data: Any, *, variant: str = "jaxcmr",
+                pool_size: int | None = None) -> LoglikFunction:
+    """Validate ``data`` once and return its :class:`LoglikFunction` under ``variant``."""
+    variant = check_choice(variant, "variant", VARIANTS)
+    return LoglikFunction(prepare(data, pool_size=pool_size), variant)
