@@ -2,10 +2,11 @@
 
 Built on :class:`engramlab.memory.LinearMemory` (MFC, MCF). Exact recall-sequence
 likelihood (vmap over lists, ``lax.scan`` over recall events, jit), simulation,
-differential-evolution and gradient fitting, psifr analyses. Two parameterisations:
-jaxcmr's names (power choice rule) and cymr's (exponential rule), both validated against
-the reference equations; the cymr variant matches cymr's ``CMR().likelihood``.
-See ``docs/cmr.md``.
+differential-evolution and gradient fitting, psifr analyses. A model variant is a
+composition of components (context rule, pre-experimental memories, learning schedule,
+choice and stop rules, extra context layers) kept in a registry: ``"jaxcmr"``
+reproduces jaxcmr's code, ``"cymr"`` cymr's ``CMR().likelihood``, ``"paper"`` the
+papers' equations; :func:`register_variant` adds your own. See ``docs/cmr.md``.
 """
 
 from .._lazy import attach
@@ -15,10 +16,21 @@ __getattr__, __dir__, __all__ = attach(
     {
         "load_dataset": "._data", "to_arrays": "._data", "from_arrays": "._data",
         "RecallArrays": "._data", "read_jaxcmr_h5": "._data", "write_jaxcmr_h5": "._data",
-        "JaxcmrParams": "._params", "CymrParams": "._params",
+        "JaxcmrParams": "._params", "CymrParams": "._params", "ParamsBase": "._params",
+        "Variant": "._variants", "register_variant": "._variants",
+        "get_variant": "._variants", "available_variants": "._variants",
+        "ContextRule": "._components", "ScalarRho": "._components",
+        "UnitRho": "._components", "PreExperimental": "._components",
+        "LocalistPreexp": "._components", "PoolPreexp": "._components",
+        "Schedule": "._components", "PrimacySchedule": "._components",
+        "Drift": "._components", "Layer": "._components", "ChoiceRule": "._components",
+        "PowerChoice": "._components", "ExponentialChoice": "._components",
+        "StopRule": "._components", "StopState": "._components",
+        "PositionalStop": "._components", "ExponentialStop": "._components",
         "log_likelihood": "._api", "simulate": "._api", "trial_logliks": "._api",
         "prepare": "._api", "make_loglik": "._api", "LoglikFunction": "._api",
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
+        "default_free": "._fit",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
     },
 )

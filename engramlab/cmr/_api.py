@@ -11,24 +11,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int
-from ..errors import DataError, ValidationError
+from .._validation import as_array, check_int
+from ..errors import DataError, ShapeError, ValidationError
 from ._data import RecallArrays, from_arrays, to_arrays
-from ._params import VARIANTS, as_params
+from ._params import as_params
+from ._variants import Variant, get_variant
 
-__all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik", "LoglikFunction"]
+__all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik",
+           "LoglikFunction", "trial_logliks"]
 
 
 class Prepared:
-    """Validated data ready for scoring: ``arrays``, ``recalls`` ``(n, L)``, ``sqrt_m``.
+    """Validated data ready for scoring: ``arrays``, ``recalls`` ``(n, L)``, ``sqrt_m``,
+    ``features`` (per-study-event columns, each ``(n, L)`` float64).
 
     ``pool_size`` (cymr variant): number of localist item units (cymr's
     ``config_loc_cmr(pool_size)``); defaults to ``max(item_index) + 1`` of the data.
+    ``features``: names of study-event columns to carry (a variant's ``features``).
     """
 
     def __init__(self, data: pd.DataFrame | RecallArrays, *, pool_size: int | None = None,
-                 clean: bool = True):
-        arrays = data if isinstance(data, RecallArrays) else to_arrays(data, clean=clean)
+                 clean: bool = True, features: tuple[str, ...] = ()):
+        arrays = (data if isinstance(data, RecallArrays)
+                  else to_arrays(data, clean=clean, features=features))
         self.arrays = arrays
         self.L = arrays.list_length
         if pool_size is None:
@@ -40,21 +45,53 @@ class Prepared:
         self.pool_size = pool_size
         self.sqrt_m = float(np.sqrt(pool_size - self.L))
         self.recalls = np.asarray(arrays.recalls, dtype=np.int32)
+        missing = [f for f in features if f not in arrays.features]
+        if missing:
+            raise DataError(f"data: missing study-event column(s) {missing} needed by the "
+                            "variant (one value per study event, e.g. a 'valence' column)")
+        self.features = {f: np.asarray(arrays.features[f], np.float64) for f in features}
+
+    def jax_inputs(self):
+        """``(recalls, features, sqrt_m)`` as JAX arrays (call with x64 enabled)."""
+        import jax.numpy as jnp
+
+        return (jnp.asarray(self.recalls),
+                {k: jnp.asarray(v) for k, v in self.features.items()},
+                jnp.asarray(self.sqrt_m, dtype=jnp.float64))
 
 
-def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True) -> Prepared:
-    """Validate ``data`` once (for repeated scoring, e.g. in a fit)."""
+def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
+            variant: str | Variant | None = None) -> Prepared:
+    """Validate ``data`` once (for repeated scoring, e.g. in a fit); ``variant`` selects
+    the study-event columns to carry (its ``features``)."""
+    feats = get_variant(variant).features if variant is not None else ()
     if isinstance(data, Prepared):
+        missing = [f for f in feats if f not in data.features]
+        if missing:
+            return Prepared(data.arrays, pool_size=data.pool_size, features=feats)
         return data
-    return Prepared(data, pool_size=pool_size, clean=clean)
+    return Prepared(data, pool_size=pool_size, clean=clean, features=feats)
 
 
-def _theta(params: Any, variant: str) -> np.ndarray:
+def _as_key(key: Any) -> Any:
+    import jax
+
+    if isinstance(key, int | np.integer) and not isinstance(key, bool):
+        return jax.random.key(int(key))
+    try:
+        jax.random.split(key)
+    except Exception:
+        raise ValidationError(f"key: expected a JAX PRNG key or an int seed, got "
+                              f"{type(key).__name__} {key!r:.60}") from None
+    return key
+
+
+def _theta(params: Any, variant: Variant) -> np.ndarray:
     p = as_params(params, variant)
-    return np.array([getattr(p, n) for n in p.names()], dtype=np.float64)
+    return np.array([float(getattr(p, n)) for n in p.names()], dtype=np.float64)
 
 
-def trial_logliks(data: Any, params: Any, *, variant: str = "jaxcmr",
+def trial_logliks(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
                   pool_size: int | None = None) -> np.ndarray:
     """Log-likelihood of every list, ``(n_lists,)`` float64 (lists in data order)."""
     import jax
@@ -62,16 +99,16 @@ def trial_logliks(data: Any, params: Any, *, variant: str = "jaxcmr",
 
     from ._model import trials_loglik
 
-    variant = check_choice(variant, "variant", VARIANTS)
-    prep = prepare(data, pool_size=pool_size)
-    theta = _theta(params, variant)
+    v = get_variant(variant)
+    prep = prepare(data, pool_size=pool_size, variant=v)
+    theta = _theta(params, v)
     with jax.enable_x64(True):
-        ll = trials_loglik(jnp.asarray(theta), jnp.asarray(prep.recalls),
-                           jnp.asarray(prep.sqrt_m), variant=variant, L=prep.L)
+        rec, feats, sqrt_m = prep.jax_inputs()
+        ll = trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v, L=prep.L)
         return np.asarray(ll)
 
 
-def log_likelihood(data: Any, params: Any, *, variant: str = "jaxcmr",
+def log_likelihood(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
                    per_subject: bool = False, pool_size: int | None = None) -> float | pd.Series:
     """Exact log-likelihood of free-recall data under CMR.
 
@@ -85,16 +122,17 @@ def log_likelihood(data: Any, params: Any, *, variant: str = "jaxcmr",
       ``item_index`` when present, else ``item``. Intrusions and repeats are removed from
       each recall sequence before scoring (as cymr's ``prepare_lists(clean=True)``).
     - ``params``: a dict or the typed class of the variant (:class:`JaxcmrParams`,
-      :class:`CymrParams`).
-    - ``variant``: ``"jaxcmr"`` (power choice rule, exact) or ``"cymr"`` (exponential
-      choice rule; each event probability clipped below at 1e-5 before the log, as cymr).
+      :class:`CymrParams`, ...).
+    - ``variant``: a registered name (``"jaxcmr"``: jaxcmr's code; ``"paper"``: the
+      papers' equations; ``"cymr"``: cymr's code, each event probability clipped below at
+      1e-5 before the log; see :func:`available_variants`) or a :class:`Variant`.
     - ``per_subject``: return a Series of log-likelihoods indexed by subject.
     - ``pool_size``: cymr variant only: number of localist pool units (default
       ``max(item_index) + 1``); matters only when ``Afc`` or ``Acf`` is non-zero.
 
     **Returns:** a float, or a ``pandas.Series`` named ``"logl"`` indexed by ``subject``.
     """
-    prep = prepare(data, pool_size=pool_size)
+    prep = prepare(data, pool_size=pool_size, variant=variant)
     ll = trial_logliks(prep, params, variant=variant)
     if not per_subject:
         return float(ll.sum())
@@ -102,75 +140,91 @@ def log_likelihood(data: Any, params: Any, *, variant: str = "jaxcmr",
     return s.groupby(level=0, sort=False).sum().rename("logl")
 
 
-def _design(design: Any) -> tuple[RecallArrays, int]:
+def _design(design: Any, features: tuple[str, ...] = ()) -> tuple[RecallArrays, int]:
     """``design``: a DataFrame / RecallArrays (its study lists are re-used), or a dict
-    ``{"list_length": L, "n_lists": n, "n_subjects": s}``."""
+    ``{"list_length": L, "n_lists": n, "n_subjects": s, "features": {name: values}}``
+    (feature values broadcast to ``(n_subjects * n_lists, L)``)."""
     if isinstance(design, pd.DataFrame):
-        arr = to_arrays(design, name="design")
+        arr = to_arrays(design, name="design", features=features)
     elif isinstance(design, RecallArrays):
         arr = design
     elif isinstance(design, dict):
-        unknown = set(design) - {"list_length", "n_lists", "n_subjects"}
+        unknown = set(design) - {"list_length", "n_lists", "n_subjects", "features"}
         if unknown:
             raise ValidationError(f"design: unknown key(s) {sorted(unknown)}; expected "
-                                  "list_length, n_lists, n_subjects")
+                                  "list_length, n_lists, n_subjects, features")
         L = check_int(design.get("list_length"), "design['list_length']", min_value=1)
         n = check_int(design.get("n_lists", 1), "design['n_lists']", min_value=1)
         s = check_int(design.get("n_subjects", 1), "design['n_subjects']", min_value=1)
         subj = np.repeat(np.arange(1, s + 1), n)
         lst = np.tile(np.arange(1, n + 1), s)
         pres = np.tile(np.arange(L), (n * s, 1))
-        arr = RecallArrays(subj, lst, pres, np.zeros((n * s, L), int))
+        feats = {}
+        for k, v in dict(design.get("features") or {}).items():
+            name = f"design['features'][{k!r}]"
+            a = as_array(v, name, ndim=(1, 2), dtype=np.float64)
+            try:
+                feats[k] = np.broadcast_to(a, (n * s, L)).copy()
+            except ValueError:
+                raise ShapeError(f"{name}: expected shape ({L},) or ({n * s}, {L}), got "
+                                 f"{a.shape}") from None
+        arr = RecallArrays(subj, lst, pres, np.zeros((n * s, L), int), features=feats)
     else:
         raise DataError(f"design: expected a DataFrame, RecallArrays or dict, got "
                         f"{type(design).__name__}")
     return arr, arr.list_length
 
 
-def simulate(params: Any, design: Any, *, key: Any, variant: str = "jaxcmr",
+def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "jaxcmr",
              n_rep: int = 1, pool_size: int | None = None) -> pd.DataFrame:
     """Simulate free recall with CMR; returns a psifr long-format DataFrame.
 
     **Arguments:**
 
     - ``params``: dict or typed parameter class of ``variant``.
-    - ``design``: a psifr DataFrame or :class:`RecallArrays` (its study lists are
-      simulated; recalls in it are ignored), or ``{"list_length", "n_lists",
-      "n_subjects"}``.
-    - ``key``: a JAX PRNG key (required; same key, same sequences).
+    - ``design``: a psifr DataFrame or :class:`RecallArrays` (its study lists, and the
+      variant's study-event columns such as ``valence``, are simulated; recalls in it are
+      ignored), or ``{"list_length", "n_lists", "n_subjects", "features"}``.
+    - ``key``: a JAX PRNG key or an int seed (same key, same sequences).
+    - ``variant``: a registered name or a :class:`Variant`.
     - ``n_rep``: replications of every list (list numbers are renumbered per subject).
     - ``pool_size``: as in :func:`log_likelihood`.
 
     **Returns:** DataFrame with ``subject, list, trial_type, position, item,
-    item_index``; sequences follow the model exactly (stop, then choice without repeats).
+    item_index`` (plus the variant's feature columns on study rows); sequences follow the
+    model exactly (stop, then choice without repeats).
     """
     import jax
     import jax.numpy as jnp
 
     from ._model import trials_simulate
 
-    variant = check_choice(variant, "variant", VARIANTS)
+    v = get_variant(variant)
     n_rep = check_int(n_rep, "n_rep", min_value=1)
-    arr, L = _design(design)
+    arr, L = _design(design, v.features)
+    missing = [f for f in v.features if f not in arr.features]
+    if missing:
+        raise DataError(f"design: missing study-event column(s) {missing} needed by variant "
+                        f"{v.name!r}")
     if pool_size is None:
         pool_size = arr.pool_size
     pool_size = check_int(pool_size, "pool_size", min_value=max(L, arr.pool_size))
-    theta = _theta(params, variant)
-    try:
-        keys = jax.random.split(key, len(arr.subject) * n_rep)
-    except Exception as exc:
-        raise ValidationError(f"key: expected a JAX PRNG key, got {key!r}") from exc
+    theta = _theta(params, v)
+    keys = jax.random.split(_as_key(key), len(arr.subject) * n_rep)
+    feats = {f: np.tile(arr.features[f], (n_rep, 1)) for f in v.features}
     with jax.enable_x64(True):
-        rec = trials_simulate(jnp.asarray(theta), keys, jnp.asarray(np.sqrt(pool_size - L)),
-                              variant=variant, L=L)
+        rec = trials_simulate(jnp.asarray(theta), keys,
+                              {k: jnp.asarray(x) for k, x in feats.items()},
+                              jnp.asarray(np.sqrt(pool_size - L)), variant=v, L=L)
         rec = np.asarray(rec)
     subj = np.tile(arr.subject, n_rep)
     pres = np.tile(arr.pres_itemnos, (n_rep, 1))
     order = np.argsort(subj, kind="stable")
     subj, pres, rec = subj[order], pres[order], rec[order]
+    feats = {k: x[order] for k, x in feats.items()}
     lst = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
     # compact the 0-padded rows (sampling keeps recalls contiguous already)
-    return from_arrays(RecallArrays(subj, lst, pres, rec))
+    return from_arrays(RecallArrays(subj, lst, pres, rec, features=feats))
 
 
 class LoglikFunction:
@@ -179,8 +233,9 @@ class LoglikFunction:
     Built by :func:`make_loglik`. Call it inside ``jax.enable_x64(True)`` (or with x64
     enabled globally, as NumPyro's ``numpyro.enable_x64()`` does).
 
-    - ``names``: parameter names of the variant, in canonical order (``theta`` layout);
-    - ``params_class``: the variant's typed parameter class (``BOUNDS``, ``VALID``);
+    - ``variant``: the :class:`Variant`; ``names``: its parameter names in canonical
+      order (``theta`` layout); ``params_class``: its typed parameter class (``BOUNDS``,
+      ``VALID``, ``FLAGS``);
     - ``subject`` ``(n_lists,)``: the subject of every list (data order);
     - ``per_list(theta)``: log-likelihood of every list, ``(n_lists,)``; ``theta`` is one
       parameter vector ``(n_par,)`` shared by all lists, or ``(n_lists, n_par)`` with one
@@ -188,12 +243,10 @@ class LoglikFunction:
     - ``theta(params)``: a parameter dict / typed class as a float64 vector ``(n_par,)``.
     """
 
-    def __init__(self, prep: Prepared, variant: str):
-        from ._params import params_class
-
-        self.variant = variant
-        self.params_class = params_class(variant)
-        self.names = self.params_class.names()
+    def __init__(self, prep: Prepared, variant: str | Variant):
+        self.variant = get_variant(variant)
+        self.params_class = self.variant.params
+        self.names = self.variant.names()
         self.subject = np.asarray(prep.arrays.subject)
         self.n_lists = int(prep.recalls.shape[0])
         self._prep = prep
@@ -202,25 +255,17 @@ class LoglikFunction:
         return _theta(params, self.variant)
 
     def per_list(self, theta: Any) -> Any:
-        import jax
         import jax.numpy as jnp
 
-        from ._model import trial_logp
+        from ._model import trials_loglik
 
-        rec = jnp.asarray(self._prep.recalls)
-        sqrt_m = jnp.asarray(self._prep.sqrt_m, dtype=jnp.float64)
-        theta = jnp.asarray(theta)
-
-        def one(th, r):
-            return jnp.sum(trial_logp(th, r, sqrt_m, variant=self.variant, L=self._prep.L))
-
-        if theta.ndim == 1:
-            return jax.vmap(lambda r: one(theta, r))(rec)
-        return jax.vmap(one)(theta, rec)
+        rec, feats, sqrt_m = self._prep.jax_inputs()
+        return trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=self.variant,
+                             L=self._prep.L)
 
 
-def make_loglik(data: Any, *, variant: str = "jaxcmr",
+def make_loglik(data: Any, *, variant: str | Variant = "jaxcmr",
                 pool_size: int | None = None) -> LoglikFunction:
     """Validate ``data`` once and return its :class:`LoglikFunction` under ``variant``."""
-    variant = check_choice(variant, "variant", VARIANTS)
-    return LoglikFunction(prepare(data, pool_size=pool_size), variant)
+    v = get_variant(variant)
+    return LoglikFunction(prepare(data, pool_size=pool_size, variant=v), v)

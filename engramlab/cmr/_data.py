@@ -29,7 +29,7 @@ of length ``L``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,8 @@ class RecallArrays:
 
     **Fields:** ``subject`` ``(n,)``, ``list`` ``(n,)``, ``pres_itemnos`` ``(n, L)`` int
     (0-based pool indices), ``recalls`` ``(n, L)`` int (1-based study positions, 0-padded),
-    ``n_intrusions`` / ``n_repeats`` (how many events cleaning removed).
+    ``n_intrusions`` / ``n_repeats`` (how many events cleaning removed), ``features``
+    (name -> ``(n, L)`` float array: per-study-event columns such as ``valence``).
     """
 
     subject: np.ndarray
@@ -94,6 +95,7 @@ class RecallArrays:
     recalls: np.ndarray
     n_intrusions: int = 0
     n_repeats: int = 0
+    features: dict = field(default_factory=dict)
 
     @property
     def list_length(self) -> int:
@@ -112,7 +114,8 @@ class RecallArrays:
     def select(self, mask: np.ndarray) -> RecallArrays:
         """The lists where boolean ``mask`` (shape ``(n,)``) is true."""
         return RecallArrays(self.subject[mask], self.list[mask], self.pres_itemnos[mask],
-                            self.recalls[mask])
+                            self.recalls[mask],
+                            features={k: v[mask] for k, v in self.features.items()})
 
 
 def _check_frame(data: Any, name: str) -> pd.DataFrame:
@@ -128,21 +131,42 @@ def _check_frame(data: Any, name: str) -> pd.DataFrame:
     bad = set(data["trial_type"].unique()) - {"study", "recall"}
     if bad:
         raise DataError(f"{name}: trial_type must be 'study' or 'recall', got {sorted(bad)}")
+    pos = data["position"]
+    if not (pd.api.types.is_numeric_dtype(pos) and not pd.api.types.is_bool_dtype(pos)):
+        raise DataError(f"{name}: column 'position' must be numeric (1-based serial or "
+                        f"output positions), got dtype {pos.dtype}")
+    posv = pos.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(posv).all() or (posv != np.round(posv)).any() or (posv < 1).any():
+        i = int(np.flatnonzero(~np.isfinite(posv) | (posv != np.round(posv))
+                               | ~(posv >= 1))[0])
+        raise DataError(f"{name}: column 'position' must hold integers >= 1, got "
+                        f"{pos.iloc[i]!r} (row {data.index[i]!r})")
+    for col in ("subject", "list", "item"):
+        if data[col].isna().any():
+            i = int(np.flatnonzero(data[col].isna().to_numpy())[0])
+            raise DataError(f"{name}: column {col!r} has missing values (first at row "
+                            f"{data.index[i]!r})")
     return data
 
 
-def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data") -> RecallArrays:
+def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
+              features: tuple[str, ...] = ()) -> RecallArrays:
     """Validate a psifr long-format DataFrame and convert it to :class:`RecallArrays`.
 
     Item identity is the ``item_index`` column when present, else the ``item`` column
     (pool indices are then the ranks of the distinct studied items). See the module
     docstring for the validation policy; ``clean`` selects what happens to intrusions and
     repeats (drop, as cymr does, or raise :class:`~engramlab.errors.DataError`).
+    ``features``: study-event columns to carry as ``(n, L)`` float arrays (e.g.
+    ``("valence",)``); each must be numeric and finite on every study event.
     """
     df = _check_frame(data, name)
+    for f in features:
+        if f not in df.columns:
+            raise DataError(f"{name}: missing column {f!r} (one value per study event)")
     key = "item_index" if "item_index" in df.columns else "item"
-    study = df.loc[df["trial_type"] == "study", ["subject", "list", "position", "item", key]
-                   if key != "item" else ["subject", "list", "position", "item"]]
+    cols = ["subject", "list", "position", "item"] + ([key] if key != "item" else [])
+    study = df.loc[df["trial_type"] == "study", cols + [f for f in features if f not in cols]]
     recall = df.loc[df["trial_type"] == "recall", ["subject", "list", "position", "item"]]
     if len(study) == 0:
         raise DataError(f"{name}: no study events (trial_type == 'study')")
@@ -202,8 +226,19 @@ def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data") -> 
     out_pos = kept.groupby("row", sort=False).cumcount().to_numpy()
     recalls = np.zeros((n, L), dtype=int)
     recalls[kept["row"].to_numpy(), out_pos] = kept["input"].to_numpy().astype(int)
+    feats = {}
+    for f in features:
+        col = study[f]
+        vals = (col.to_numpy(dtype=float, na_value=np.nan)
+                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                else None)
+        if vals is None or not np.isfinite(vals).all():
+            raise DataError(f"{name}: column {f!r} must be a finite number on every study "
+                            f"event, got dtype {col.dtype}"
+                            + ("" if vals is None else " with NaN/inf values"))
+        feats[f] = vals.reshape(n, L)
     return RecallArrays(lists["subject"].to_numpy(), lists["list"].to_numpy(), pres, recalls,
-                        int(intrusion.sum()), int(repeat.sum()))
+                        int(intrusion.sum()), int(repeat.sum()), feats)
 
 
 def from_arrays(arrays: RecallArrays, *, items: np.ndarray | None = None) -> pd.DataFrame:
@@ -220,7 +255,8 @@ def from_arrays(arrays: RecallArrays, *, items: np.ndarray | None = None) -> pd.
     pres_flat = arrays.pres_itemnos.reshape(-1)
     study = pd.DataFrame({"subject": subj, "list": lst, "trial_type": "study",
                           "position": np.tile(np.arange(1, L + 1), n),
-                          "item": label(pres_flat), "item_index": pres_flat})
+                          "item": label(pres_flat), "item_index": pres_flat,
+                          **{k: np.asarray(v).reshape(-1) for k, v in arrays.features.items()}})
     rows, outs = np.nonzero(arrays.recalls)
     rec_idx = arrays.pres_itemnos[rows, arrays.recalls[rows, outs] - 1]
     recall = pd.DataFrame({"subject": arrays.subject[rows], "list": arrays.list[rows],
@@ -232,25 +268,52 @@ def from_arrays(arrays: RecallArrays, *, items: np.ndarray | None = None) -> pd.
     return df.iloc[order].reset_index(drop=True)
 
 
-def write_jaxcmr_h5(arrays: RecallArrays | pd.DataFrame, path: str | Path) -> Path:
+#: jaxcmr's per-trial fields that are not study-event features.
+_H5_CORE = ("subject", "listLength", "pres_itemnos", "pres_itemids", "recalls",
+            "rec_itemids", "irt")
+
+
+def write_jaxcmr_h5(arrays: RecallArrays | pd.DataFrame, path: str | Path, *,
+                    features: tuple[str, ...] | None = None) -> Path:
     """Write data in jaxcmr's HDF5 layout (atomically).
 
-    Datasets under the group ``/data``: ``subject`` ``(n, 1)``, ``listLength`` ``(n, 1)``,
-    ``pres_itemnos`` ``(n, L)`` (1-based item numbers) and ``recalls`` ``(n, L)``
-    (1-based study positions, 0 = no recall), each stored transposed as MATLAB v7.3 files
-    are, so that jaxcmr's ``load_data`` (which reads ``f["/data"][key][()].T``) returns
-    them with trials along the first axis.
+    jaxcmr's ``save_dict_to_hdf5`` puts every array of a dict under the group ``/data``,
+    each stored transposed (``value.T``, the MATLAB v7.3 orientation), and its
+    ``load_data`` reads ``f["/data"][key][()].T``, so trials lie along the first axis
+    after loading. The fields, ``n`` trials of length ``L``, all int64 unless noted:
+
+    - ``subject`` ``(n, 1)``, ``listLength`` ``(n, 1)``;
+    - ``pres_itemnos`` ``(n, L)``: within-list item numbers ``1..L`` (jaxcmr's models
+      experience ``pres_itemnos[i]`` as the item index; recalls are mapped through it);
+    - ``pres_itemids`` ``(n, L)``: pool ids of the studied items, 1-based;
+    - ``recalls`` ``(n, L)``: 1-based study positions in output order, 0 = no recall;
+    - ``rec_itemids`` ``(n, L)``: pool ids (1-based) of the recalled items, 0-padded;
+    - one float64 ``(n, L)`` array per study-event feature (e.g. ``valence``); default:
+      every feature the arrays carry.
     """
     import h5py
 
-    arr = to_arrays(arrays, name="arrays") if isinstance(arrays, pd.DataFrame) else arrays
+    arr = (to_arrays(arrays, name="arrays", features=tuple(features or ()))
+           if isinstance(arrays, pd.DataFrame) else arrays)
     n, L = arr.pres_itemnos.shape
+    rows, outs = np.nonzero(arr.recalls)
+    rec_ids = np.zeros((n, L), dtype=np.int64)
+    rec_ids[rows, outs] = arr.pres_itemnos[rows, arr.recalls[rows, outs] - 1] + 1
     fields = {
         "subject": np.asarray(arr.subject, dtype=np.int64).reshape(n, 1),
         "listLength": np.full((n, 1), L, dtype=np.int64),
-        "pres_itemnos": arr.pres_itemnos.astype(np.int64) + 1,
+        "pres_itemnos": np.tile(np.arange(1, L + 1, dtype=np.int64), (n, 1)),
+        "pres_itemids": arr.pres_itemnos.astype(np.int64) + 1,
         "recalls": arr.recalls.astype(np.int64),
+        "rec_itemids": rec_ids,
     }
+    names = arr.features if features is None else features
+    for f in names:
+        if f not in arr.features:
+            raise DataError(f"features: the data carry no study-event column {f!r}")
+        if f in _H5_CORE:
+            raise DataError(f"features: {f!r} is a reserved jaxcmr field name")
+        fields[f] = np.asarray(arr.features[f], dtype=np.float64)
 
     def _write(p: Path) -> None:
         with h5py.File(p, "w") as f:
@@ -262,37 +325,100 @@ def write_jaxcmr_h5(arrays: RecallArrays | pd.DataFrame, path: str | Path) -> Pa
 
 
 def read_jaxcmr_h5(path: str | Path) -> RecallArrays:
-    """Read a jaxcmr HDF5 file (layout as in :func:`write_jaxcmr_h5`) into arrays.
+    """Read a jaxcmr HDF5 file (the layout of :func:`write_jaxcmr_h5`) into arrays.
 
-    Raises :class:`~engramlab.errors.DataError` when a required dataset is missing, a list
-    length differs from ``listLength``, or a recall is not a study position.
+    Item identity: ``pres_itemids`` (1-based pool ids) when present, else
+    ``pres_itemnos``. Recalls are study positions ``1..L`` (0 = none). ``pres_itemnos``
+    must be a permutation of ``1..L`` per trial (jaxcmr maps recalls through it; the
+    likelihood does not depend on that relabelling). Any other ``(n, L)`` numeric array
+    becomes a study-event feature (e.g. ``valence``).
+
+    Raises :class:`~engramlab.errors.DataError` for a file that is missing, empty, not
+    HDF5 or truncated; a missing ``/data`` group or field; ragged or mismatched shapes;
+    ``listLength`` differing from the width; recalls outside ``0..L``, a recall after a
+    0, or a repeated recall within a list (jaxcmr would score such a list as ``-inf``).
     """
     import h5py
 
     p = Path(path)
-    if not p.exists():
+    if not p.is_file():
         raise DataError(f"path: no such file {str(p)!r}")
-    with h5py.File(p, "r") as f:
-        if "data" not in f:
-            raise DataError(f"path: {str(p)!r} has no '/data' group (jaxcmr layout)")
-        g = f["data"]
-        missing = [k for k in ("subject", "pres_itemnos", "recalls") if k not in g]
-        if missing:
-            raise DataError(f"path: {str(p)!r} lacks dataset(s) {missing} under /data")
-        d = {k: g[k][()].T for k in g.keys()}
-    pres = np.asarray(d["pres_itemnos"], dtype=np.int64)
-    recalls = np.asarray(d["recalls"], dtype=np.int64)
-    n, L = pres.shape
-    if "listLength" in d and np.any(np.asarray(d["listLength"]).reshape(-1) != L):
-        raise DataError(f"path: listLength differs from the pres_itemnos width {L}; mixed "
-                        "list lengths are not supported")
-    if recalls.shape[0] != n or recalls.min() < 0 or recalls.max() > L:
-        raise DataError(f"path: recalls must have {n} rows with values in 0..{L}")
-    if recalls.shape[1] < L:
-        recalls = np.pad(recalls, ((0, 0), (0, L - recalls.shape[1])))
-    subject = np.asarray(d["subject"]).reshape(-1)
+    try:
+        with h5py.File(p, "r") as f:
+            if "data" not in f or not isinstance(f["data"], h5py.Group):
+                raise DataError(f"path: {str(p)!r} has no '/data' group (jaxcmr layout)")
+            g = f["data"]
+            missing = [k for k in ("subject", "pres_itemnos", "recalls") if k not in g]
+            if missing:
+                raise DataError(f"path: {str(p)!r} lacks dataset(s) {missing} under /data")
+            d = {k: np.asarray(g[k][()]).T for k in g.keys()
+                 if isinstance(g[k], h5py.Dataset)}
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise DataError(f"path: {str(p)!r} is not a readable HDF5 file "
+                        f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+    def ints(key: str) -> np.ndarray:
+        a = np.asarray(d[key])
+        if a.ndim == 1:
+            a = a.reshape(-1, 1)
+        if a.ndim != 2 or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and (
+                not np.isfinite(a).all() or (a != np.round(a)).any())):
+            raise DataError(f"path: /data/{key} must be a 2-D array of integers, got "
+                            f"shape {a.shape} and dtype {a.dtype}")
+        return a.astype(np.int64)
+
+    itemnos = ints("pres_itemnos")
+    recalls = ints("recalls")
+    n, L = itemnos.shape
+    if n == 0 or L == 0:
+        raise DataError(f"path: /data/pres_itemnos is empty (shape {itemnos.shape})")
+    subject = ints("subject").reshape(-1)
+    if subject.shape[0] != n or recalls.shape[0] != n:
+        raise DataError(f"path: /data/subject and /data/recalls must have {n} trials (rows "
+                        f"of pres_itemnos), got {subject.shape[0]} and {recalls.shape[0]}")
+    if "listLength" in d and np.any(ints("listLength").reshape(-1) != L):
+        raise DataError(f"path: /data/listLength differs from the pres_itemnos width {L}; "
+                        "mixed list lengths are not supported")
+    if recalls.min() < 0 or recalls.max() > L:
+        raise DataError(f"path: /data/recalls must hold study positions 0..{L}, got values "
+                        f"in [{recalls.min()}, {recalls.max()}]")
+    if (itemnos < 1).any() or (itemnos > L).any() or \
+            (np.sort(itemnos, axis=1) != np.arange(1, L + 1)).any():
+        raise DataError(f"path: /data/pres_itemnos must list the within-list numbers "
+                        f"1..{L} once each per trial (jaxcmr layout)")
+    # recalls name study positions; jaxcmr maps them through pres_itemnos
+    nonzero = recalls > 0
+    after_zero = np.cumsum(~nonzero, axis=1) > 0
+    if (nonzero & after_zero).any():
+        t = int(np.flatnonzero((nonzero & after_zero).any(axis=1))[0])
+        raise DataError(f"path: /data/recalls trial {t}: a recall follows a 0 (stop)")
+    srt = np.sort(np.where(nonzero, recalls, 0), axis=1)
+    rep = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] > 0)
+    if rep.any():
+        t = int(np.flatnonzero(rep.any(axis=1))[0])
+        raise DataError(f"path: /data/recalls trial {t} recalls a study position twice; "
+                        "clean repeats first (jaxcmr would score it -inf)")
+    width = recalls.shape[1]
+    recalls = np.pad(recalls, ((0, 0), (0, max(0, L - width))))[:, :L]
+    if "pres_itemids" in d:
+        ids = ints("pres_itemids")
+        if ids.shape != (n, L) or (ids < 1).any():
+            raise DataError(f"path: /data/pres_itemids must be ({n}, {L}) 1-based ids, got "
+                            f"shape {ids.shape}")
+        pool = ids - 1
+    else:
+        pool = itemnos - 1
+    feats = {}
+    for k, v in d.items():
+        if k in _H5_CORE:
+            continue
+        a = np.asarray(v)
+        if a.shape == (n, L) and a.dtype.kind in "iuf" and np.isfinite(a).all():
+            feats[k] = a.astype(np.float64)
     lst = np.zeros(n, dtype=np.int64)
-    for s in np.unique(subject):
-        m = subject == s
+    for s_ in np.unique(subject):
+        m = subject == s_
         lst[m] = np.arange(1, m.sum() + 1)
-    return RecallArrays(subject, lst, pres - 1, recalls[:, :L])
+    return RecallArrays(subject, lst, pool, recalls, features=feats)

@@ -30,42 +30,69 @@ from .._progress import make_progress
 from .._validation import check_choice, check_int
 from ..errors import ConfigError
 from ._api import prepare
-from ._params import VARIANTS, params_class
+from ._variants import Variant, get_variant
 
-__all__ = ["fit", "fit_subjects", "save_fits", "DEFAULT_FREE"]
-
-#: Free parameters fitted by default (the others stay at their class defaults).
-DEFAULT_FREE = {
-    "jaxcmr": ("encoding_drift_rate", "start_drift_rate", "recall_drift_rate",
-               "learning_rate", "shared_support", "item_support", "primacy_scale",
-               "primacy_decay", "choice_sensitivity", "stop_probability_scale",
-               "stop_probability_growth"),
-    "cymr": ("B_enc", "B_start", "B_rec", "Lfc", "Lcf", "Dcf", "Acf", "P1", "P2", "T",
-             "X1", "X2"),
-}
+__all__ = ["fit", "fit_subjects", "save_fits", "DEFAULT_FREE", "default_free"]
 
 
-def _spec(variant: str, free: Any, fixed: Any) -> tuple[list[str], np.ndarray, np.ndarray,
-                                                          np.ndarray]:
+def default_free(variant: str | Variant) -> tuple[str, ...]:
+    """Free parameters fitted by default for ``variant`` (the others keep their class
+    defaults): the variant's ``free``, or every parameter that is not a switch."""
+    return get_variant(variant).default_free()
+
+
+class _DefaultFree(Mapping):
+    """``DEFAULT_FREE[name]``: :func:`default_free` of every registered variant."""
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        return default_free(name)
+
+    def __iter__(self):
+        from ._variants import available_variants
+
+        return iter(available_variants())
+
+    def __len__(self) -> int:
+        from ._variants import available_variants
+
+        return len(available_variants())
+
+
+#: Free parameters fitted by default, by variant name (a live view of the registry).
+DEFAULT_FREE: Mapping[str, tuple[str, ...]] = _DefaultFree()
+
+
+def _spec(variant: Variant, free: Any, fixed: Any) -> tuple[list[str], np.ndarray,
+                                                              np.ndarray, np.ndarray]:
     """Resolve ``free`` / ``fixed`` into (free names, bounds lo, hi, base theta)."""
-    cls = params_class(variant)
+    cls = variant.params
     names = cls.names()
     if free is None:
-        free = DEFAULT_FREE[variant]
+        free = variant.default_free()
     if isinstance(free, Mapping):
-        free_b = {k: tuple(v) for k, v in free.items()}
-    elif isinstance(free, Sequence) and not isinstance(free, str):
+        free_b = {k: v for k, v in free.items()}
+    elif isinstance(free, Sequence) and not isinstance(free, str) and all(
+            isinstance(k, str) for k in free):
         free_b = {k: cls.BOUNDS.get(k, (0.0, 1.0)) for k in free}
     else:
         raise ConfigError(f"free: expected a list of names or a dict name -> (lo, hi), "
-                          f"got {free!r}")
-    unknown = sorted(set(free_b) - set(names))
+                          f"got {free!r:.120}")
+    unknown = sorted(map(str, set(free_b) - set(names)))
     if unknown:
-        raise ConfigError(f"free: unknown parameter(s) {unknown} for variant {variant!r}; "
-                          f"expected names from {list(names)}")
+        raise ConfigError(f"free: unknown parameter(s) {unknown} for variant "
+                          f"{variant.name!r}; expected names from {list(names)}")
     if not free_b:
         raise ConfigError("free: expected at least one free parameter")
-    for k, b in free_b.items():
+    flags = sorted(set(free_b) & set(cls.FLAGS))
+    if flags:
+        raise ConfigError(f"free: {flags} are switches (0/1), not fittable; set them in "
+                          "fixed")
+    for k, b in list(free_b.items()):
+        try:
+            b = tuple(float(x) for x in b)
+        except (TypeError, ValueError):
+            raise ConfigError(f"free[{k!r}]: expected bounds (lo, hi), got {b!r:.80}") from None
+        free_b[k] = b
         if len(b) != 2 or not (np.isfinite(b).all() and b[0] < b[1]):
             raise ConfigError(f"free[{k!r}]: expected finite bounds (lo, hi) with lo < hi, "
                               f"got {b}")
@@ -73,6 +100,9 @@ def _spec(variant: str, free: Any, fixed: Any) -> tuple[list[str], np.ndarray, n
         if b[0] < vlo or b[1] > vhi:
             raise ConfigError(f"free[{k!r}]: bounds {b} leave the valid range "
                               f"[{vlo:g}, {vhi:g}]")
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise ConfigError(f"fixed: expected a mapping name -> value, got "
+                          f"{type(fixed).__name__} {fixed!r:.80}")
     fixed = dict(fixed or {})
     both = sorted(set(fixed) & set(free_b))
     if both:
@@ -85,7 +115,7 @@ def _spec(variant: str, free: Any, fixed: Any) -> tuple[list[str], np.ndarray, n
     return fnames, lo, hi, theta0
 
 
-def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
+def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
         fixed: Mapping[str, float] | None = None, seed: int = 0, popsize: int = 15,
         maxiter: int = 200, tol: float = 1e-3, n_starts: int = 4,
@@ -96,7 +126,8 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
 
     - ``data``: psifr long-format DataFrame (validated and cleaned as in
       :func:`log_likelihood`).
-    - ``variant``: ``"jaxcmr"`` or ``"cymr"``.
+    - ``variant``: a registered variant name (``"jaxcmr"``, ``"paper"``, ``"cymr"``, ...;
+      see :func:`~engramlab.cmr.available_variants`) or a :class:`~engramlab.cmr.Variant`.
     - ``method``: ``"de"`` (differential evolution, vectorised population) or
       ``"gradient"`` (``n_starts`` L-BFGS runs on a sigmoid transform, exact ``jax.grad``).
     - ``free``: names (bounds from the parameter class's ``BOUNDS``) or a dict
@@ -116,22 +147,21 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
 
     from ._model import trials_loglik
 
-    variant = check_choice(variant, "variant", VARIANTS)
+    v = get_variant(variant)
     method = check_choice(method, "method", ("de", "gradient"))
     seed = check_int(seed, "seed", min_value=0)
     popsize = check_int(popsize, "popsize", min_value=2)
     maxiter = check_int(maxiter, "maxiter", min_value=1)
     n_starts = check_int(n_starts, "n_starts", min_value=1)
-    fnames, lo, hi, theta0 = _spec(variant, free, fixed)
-    prep = prepare(data, pool_size=pool_size)
-    names = params_class(variant).names()
+    fnames, lo, hi, theta0 = _spec(v, free, fixed)
+    prep = prepare(data, pool_size=pool_size, variant=v)
+    names = v.names()
     idx = np.array([names.index(n) for n in fnames])
     L = prep.L
     t0 = time.perf_counter()
     n_evals = 0
     with jax.enable_x64(True):
-        rec = jnp.asarray(prep.recalls)
-        sqrt_m = jnp.asarray(prep.sqrt_m)
+        rec, feats, sqrt_m = prep.jax_inputs()
         base = jnp.asarray(theta0)
         jidx = jnp.asarray(idx)
         if method == "de":
@@ -139,7 +169,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
                 nonlocal n_evals
                 x2 = np.atleast_2d(np.asarray(x).T)  # (S, N)
                 thetas = jnp.tile(base, (x2.shape[0], 1)).at[:, jidx].set(jnp.asarray(x2))
-                ll = _population(thetas, rec, sqrt_m, variant=variant, L=L)
+                ll = _population(thetas, rec, feats, sqrt_m, variant=v, L=L)
                 n_evals += x2.shape[0]
                 nll = -ll
                 nll[~np.isfinite(nll)] = 1e12
@@ -156,12 +186,12 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
             def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
                 nonlocal n_evals
                 n_evals += 1
-                v, g = _nll_grad(jnp.asarray(z), base, jidx, jlo, jhi, rec, sqrt_m,
-                                 variant=variant, L=L)
-                v, g = float(v), np.asarray(g, dtype=np.float64)
-                if not (np.isfinite(v) and np.isfinite(g).all()):
+                val, g = _nll_grad(jnp.asarray(z), base, jidx, jlo, jhi, rec, feats, sqrt_m,
+                                   variant=v, L=L)
+                val, g = float(val), np.asarray(g, dtype=np.float64)
+                if not (np.isfinite(val) and np.isfinite(g).all()):
                     return 1e12, np.zeros_like(z)
-                return v, g
+                return val, g
 
             # screen 16 random points per start in one vectorised call; start from the
             # best finite ones (random points can have P(stop) = 1 and log L = -inf)
@@ -169,7 +199,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
             u = rng.uniform(0.02, 0.98, size=(16 * n_starts, len(lo)))
             cand = lo + (hi - lo) * u
             thetas = jnp.tile(base, (cand.shape[0], 1)).at[:, jidx].set(jnp.asarray(cand))
-            screen = _population(thetas, rec, sqrt_m, variant=variant, L=L)
+            screen = _population(thetas, rec, feats, sqrt_m, variant=v, L=L)
             screen[~np.isfinite(screen)] = -np.inf
             n_evals += cand.shape[0]
             best, best_v = None, np.inf
@@ -181,11 +211,11 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
                     best_v, best = r.fun, r.x
             best = lo + (hi - lo) / (1.0 + np.exp(-np.asarray(best)))
         theta = np.asarray(base.at[jidx].set(jnp.asarray(best)))
-        logl = float(jnp.sum(trials_loglik(jnp.asarray(theta), rec, sqrt_m, variant=variant,
+        logl = float(jnp.sum(trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v,
                                            L=L)))
     row: dict[str, Any] = dict(zip(names, theta.tolist(), strict=True))
     row.update(logl=logl, n_lists=int(prep.recalls.shape[0]), k=len(fnames), method=method,
-               variant=variant, n_evals=n_evals, seconds=time.perf_counter() - t0)
+               variant=v.name, n_evals=n_evals, seconds=time.perf_counter() - t0)
     return pd.DataFrame([row])
 
 
@@ -194,7 +224,7 @@ def fit(data: Any, *, variant: str = "jaxcmr", method: str = "de",
 MAX_PAIRS = 32768
 
 
-def _population(thetas, rec, sqrt_m, *, variant, L) -> np.ndarray:
+def _population(thetas, rec, feats, sqrt_m, *, variant, L) -> np.ndarray:
     """Total log-likelihood per row of ``thetas`` ``(S, P)``, in equal-size chunks of the
     population (padded, so one compiled shape serves every generation)."""
     import jax.numpy as jnp
@@ -205,12 +235,13 @@ def _population(thetas, rec, sqrt_m, *, variant, L) -> np.ndarray:
     chunk = max(1, min(S, MAX_PAIRS // max(n, 1)))
     pad = (-S) % chunk
     th = jnp.concatenate([thetas, jnp.repeat(thetas[-1:], pad, axis=0)]) if pad else thetas
-    out = [np.asarray(population_loglik(th[i:i + chunk], rec, sqrt_m, variant=variant, L=L))
+    out = [np.asarray(population_loglik(th[i:i + chunk], rec, feats, sqrt_m, variant=variant,
+                                        L=L))
            for i in range(0, S + pad, chunk)]
     return np.concatenate(out)[:S].copy()
 
 
-def _nll(z, base, idx, lo, hi, rec, sqrt_m, *, variant, L):
+def _nll(z, base, idx, lo, hi, rec, feats, sqrt_m, *, variant, L):
     """Mean negative log-likelihood per list at ``theta = lo + (hi - lo) sigmoid(z)``."""
     import jax
     import jax.numpy as jnp
@@ -218,7 +249,7 @@ def _nll(z, base, idx, lo, hi, rec, sqrt_m, *, variant, L):
     from ._model import trials_loglik
 
     th = base.at[idx].set(lo + (hi - lo) * jax.nn.sigmoid(z))
-    return -jnp.mean(trials_loglik(th, rec, sqrt_m, variant=variant, L=L))
+    return -jnp.mean(trials_loglik(th, rec, feats, sqrt_m, variant=variant, L=L))
 
 
 def _make_nll_grad():

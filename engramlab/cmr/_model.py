@@ -1,51 +1,30 @@
-"""CMR core in JAX: study, retrieval, exact recall-sequence likelihood, simulation.
+"""The CMR engine: study, retrieval, exact recall-sequence likelihood and simulation of
+any :class:`~engramlab.cmr.Variant` (a composition of components, see
+:mod:`engramlab.cmr._components` and :mod:`engramlab.cmr._variants`).
 
-Context ``c`` has ``K`` units: unit 0 is the start-of-list unit, units ``1..L`` the
-list items' own context units and, in the cymr variant, unit ``L + 1`` stands for the
-``m = pool - L`` context units of the item pool that were not studied on the list (see
-*pool unit* below). Items are localist; MFC is a :class:`~engramlab.memory.LinearMemory`
-of shape ``(L, K)`` (item -> context) and MCF one of shape ``(K, L)`` (context -> item).
+One list of length ``L``; items are localist by serial position; each context layer
+``l`` has context ``c_l`` ``(K_l,)`` (unit 0: start of list), MFC ``(L, K_l)`` and MCF
+``(K_l, L)`` (:class:`~engramlab.memory.LinearMemory`).
 
-**Context integration** (Howard & Kahana 2002; Polyn et al. 2009, eq. 2):
+**Study** of item ``i = 0..L-1``, in every layer::
 
-    c_in  = MFC probe(f_i) / ||MFC probe(f_i)||
-    rho   = sqrt(1 + B^2 ((c . c_in)^2 - 1)) - B (c . c_in)
-    c_new = rho c + B c_in                       (||c_new|| = 1 when ||c|| = ||c_in|| = 1)
+    c'   = integrate(c, MFC probe(f_i), B_enc)           (the variant's ContextRule)
+    c_L  = c' if learn_after else c                       (learning order)
+    MFC += L_fc  outer(f_i, c_L)
+    MCF += L_cf(i) outer(c_L, f_i)                        (the layer's Schedule)
+    c    = c'
 
-with ``B = B_enc`` at study, ``B_start`` when the start unit is reinstated before recall
-and ``B_rec`` after each recall. Context starts at the start unit.
+then ``c = integrate(c, c_start, B_start)`` (start-of-list reinstatement).
 
-**Study** of item ``i`` (serial position ``i = 0..L-1``): integrate, then learn with the
-*new* context: ``MFC[i] += L_fc c``, ``MCF[:, i] += L_cf(i) c`` with the primacy gradient
-``L_cf(i) = Lcf + P1 exp(-P2 i)`` (cymr) or ``primacy_scale exp(-primacy_decay i) + 1``
-(jaxcmr).
+**Retrieval**, after ``j`` recalls: support ``a = sum_l MCF_l probe(c_l)``; the event
+"recall item ``i``" has probability ``(1 - P_stop) P(i | a)`` (StopRule, ChoiceRule over
+items not yet recalled), the final event "stop" ``P_stop``. After a recall of ``i`` every
+layer integrates ``MFC_l probe(f_i)`` with ``B_rec``. The log-likelihood of a list is
+the sum of the log event probabilities (each clipped below at ``event_floor`` first when
+the variant has one, as cymr does).
 
-**Pre-experimental weights.** jaxcmr: ``MFC = (1 - learning_rate) [0 | I]`` and
-``MCF[1 + j, i] = shared_support + item_support [i == j]`` (``init_mfc`` / ``init_mcf``).
-cymr (``config_loc_cmr``): ``MFC[i, u] = Afc + Dfc [u is i's unit]`` and
-``MCF[u, i] = Acf + Dcf [u is i's unit]`` over *all pool units* ``u``; start <-> start
-weight 1 (only used by the start reinstatement).
-
-**Pool unit.** cymr's localist network has one context unit per item of the pool
-(e.g. 768 for Morton2013). The ``m`` units of unstudied items all receive the same input
-``Afc``, so they always hold one common value ``v``. We keep them as one unit holding
-``sqrt(m) v`` with pre-experimental weights ``sqrt(m) Afc`` and ``sqrt(m) Acf``: every dot
-product, norm and Hebbian update is then identical to the full network's.
-
-**Retrieval**, after ``j`` recalls, ``a = MCF probe(c)`` over not-yet-recalled items:
-
-- jaxcmr power rule: ``P(i) ∝ (a_i / max a)^tau + lb`` (``tau = choice_sensitivity``,
-  ``lb`` = float32 machine epsilon, as jaxcmr's ``power_scale(a, tau) + lb``);
-- cymr exponential rule: ``P(i) ∝ exp(2 max(a_i, 1e-6) / max(T, 1e-6))``.
-
-Stop probability: jaxcmr ``min(scale exp(growth j), 1 - lb (L - j))`` (jaxcmr's
-``PositionalTermination``); cymr ``clip(X1 exp(X2 j), 1e-6, 1 - 1e-6)``; both are 1 once
-every item was recalled. A
-recall event has probability ``(1 - P_stop(j)) P(i)``, the final stop event
-``P_stop(n_recalls)``. The cymr variant clips each event probability below at ``1e-5``
-before the log, as cymr does (``np.clip(p, 10e-6, 1)``); the jaxcmr variant is exact.
-Recalled items are excluded (no repeats). Data intrusions and repeats are removed before
-scoring (see :mod:`engramlab.cmr._data`).
+Entry points take ``theta`` — the parameters as a vector in the variant's canonical order
+— so they vmap over parameter sets; ``variant`` and ``L`` are static.
 """
 
 from __future__ import annotations
@@ -56,207 +35,177 @@ import jax
 import jax.numpy as jnp
 
 from ..memory._linear import LinearMemory
-from ._params import CymrParams, JaxcmrParams
-
-_AMIN = 1e-6  # cymr's minimum activation / temperature
-_PMIN = 1e-6  # cymr's stop-probability clip
-_PCLIP = 1e-5  # cymr's event-probability clip (10e-6)
-_TINY = 1e-300
-_LB = 1.1920928955078125e-07  # jaxcmr's lower bound: float32 machine epsilon
+from ._components import StopState
+from ._variants import Variant
 
 
-def names_for(variant: str) -> tuple[str, ...]:
-    return (JaxcmrParams if variant == "jaxcmr" else CymrParams).names()
+def unpack(theta: jax.Array, variant: Variant) -> dict[str, jax.Array]:
+    """``theta`` ``(n_par,)`` -> ``{name: scalar}`` in the variant's canonical order."""
+    return {n: theta[k] for k, n in enumerate(variant.names())}
 
 
-def _unpack(theta: jax.Array, variant: str) -> dict[str, jax.Array]:
-    return {n: theta[k] for k, n in enumerate(names_for(variant))}
+def _learn_after(p: dict, variant: Variant) -> jax.Array:
+    if isinstance(variant.learn_after, str):
+        return p[variant.learn_after] > 0.5
+    return jnp.asarray(bool(variant.learn_after))
 
 
-def context_size(variant: str, L: int) -> int:
-    """Number of context units ``K``: ``L + 1`` (jaxcmr) or ``L + 2`` (cymr, pool unit)."""
-    return L + 1 if variant == "jaxcmr" else L + 2
+def _start_units(variant: Variant, L: int) -> list[jax.Array]:
+    return [jnp.zeros(ly.preexp.size(L)).at[0].set(1.0) for ly in variant.layers]
 
 
-def integrate(c: jax.Array, c_in: jax.Array, B: jax.Array) -> jax.Array:
-    """``rho c + B c_in`` with ``rho = sqrt(1 + B^2((c.c_in)^2 - 1)) - B (c.c_in)``."""
-    cdot = jnp.dot(c, c_in)
-    rho = jnp.sqrt(jnp.maximum(1.0 + B * B * (cdot * cdot - 1.0), 0.0)) - B * cdot
-    return rho * c + B * c_in
+def study(p: dict, variant: Variant, L: int, aux: dict):
+    """Present items ``0..L-1`` then reinstate the start unit, in every layer.
 
-
-def _normalize(x: jax.Array) -> jax.Array:
-    ss = jnp.sum(x * x)
-    return jnp.where(ss > 0, x / jnp.sqrt(jnp.where(ss > 0, ss, 1.0)), x)
-
-
-def initial_memories(p: dict[str, jax.Array], variant: str, L: int,
-                     sqrt_m: jax.Array) -> tuple[LinearMemory, LinearMemory]:
-    """Pre-experimental MFC ``(L, K)`` and MCF ``(K, L)`` (traceable in the parameters)."""
-    K = context_size(variant, L)
-    own = jnp.eye(L, K, k=1)  # item i <-> context unit i + 1
-    if variant == "jaxcmr":
-        mfc = (1.0 - p["learning_rate"]) * own
-        listu = jnp.zeros((L, K)).at[:, 1:L + 1].set(1.0)
-        mcf = (p["shared_support"] * listu + p["item_support"] * own).T
-    else:
-        listu = jnp.zeros((L, K)).at[:, 1:L + 1].set(1.0).at[:, L + 1].set(sqrt_m)
-        mfc = p["Afc"] * listu + p["Dfc"] * own
-        mcf = (p["Acf"] * listu + p["Dcf"] * own).T
-    return LinearMemory(mfc), LinearMemory(mcf)
-
-
-def _rates(p: dict[str, jax.Array], variant: str, L: int):
-    pos = jnp.arange(L)
-    if variant == "jaxcmr":
-        lcf = p["primacy_scale"] * jnp.exp(-p["primacy_decay"] * pos) + 1.0
-        return (p["encoding_drift_rate"], p["start_drift_rate"], p["recall_drift_rate"],
-                p["learning_rate"], lcf)
-    lcf = p["Lcf"] + p["P1"] * jnp.exp(-p["P2"] * pos)
-    return p["B_enc"], p["B_start"], p["B_rec"], p["Lfc"], lcf
-
-
-def stop_probability(p: dict[str, jax.Array], variant: str, L: int) -> jax.Array:
-    """``P_stop(j)`` for ``j = 0..L`` recalls made, shape ``(L + 1,)`` (``P_stop(L) = 1``)."""
-    j = jnp.arange(L + 1)
-    if variant == "jaxcmr":
-        # jaxcmr: min(1 - lb * n_recallable, scale exp(growth j)), n_recallable = L - j
-        ps = jnp.minimum(p["stop_probability_scale"] * jnp.exp(p["stop_probability_growth"] * j),
-                         1.0 - _LB * (L - j))
-    else:
-        ps = jnp.clip(p["X1"] * jnp.exp(p["X2"] * j), _PMIN, 1.0 - _PMIN)
-    return ps.at[L].set(1.0)
-
-
-def choice_logp(a: jax.Array, recallable: jax.Array, p: dict[str, jax.Array],
-                variant: str) -> jax.Array:
-    """Log choice probabilities over items, shape ``(L,)`` (``-inf`` where not recallable)."""
-    if variant == "jaxcmr":
-        # jaxcmr: s_i = (a_i / max a)^tau + lb over recallable items, P(i) = s_i / sum s
-        logits = p["choice_sensitivity"] * jnp.log(jnp.maximum(a, _TINY))
-        logits = jnp.where(recallable, logits, -jnp.inf)
-        s = jnp.where(recallable, jnp.exp(logits - jnp.max(logits)) + _LB, 0.0)
-        return jnp.log(s) - jnp.log(jnp.sum(s))
-    logits = 2.0 * jnp.maximum(a, _AMIN) / jnp.maximum(p["T"], _AMIN)
-    logits = jnp.where(recallable, logits, -jnp.inf)
-    return logits - jax.scipy.special.logsumexp(logits)
-
-
-def study(p: dict[str, jax.Array], variant: str, L: int, sqrt_m: jax.Array):
-    """Present items ``0..L-1`` then reinstate the start unit.
-
-    **Returns:** ``(c, mfc, mcf)`` at the start of recall.
+    **Returns:** ``(contexts, mfcs, mcfs)``: tuples over layers at the start of recall.
     """
-    mfc, mcf = initial_memories(p, variant, L, sqrt_m)
-    B_enc, B_start, _, lfc, lcf = _rates(p, variant, L)
-    K = context_size(variant, L)
-    start = jnp.zeros(K).at[0].set(1.0)
+    rule = variant.context
+    layers = variant.layers
+    init = [ly.preexp.init(p, L, aux) for ly in layers]
+    mfcs = tuple(LinearMemory(m) for m, _ in init)
+    mcfs = tuple(LinearMemory(m) for _, m in init)
+    starts = _start_units(variant, L)
+    lcf = jnp.stack([ly.schedule.mcf_rates(p, L, aux) for ly in layers], axis=1)  # (L, n)
+    lfc = [ly.schedule.mfc_rate(p) for ly in layers]
+    drifts = [ly.drift.rates(p) for ly in layers]
+    after = _learn_after(p, variant)
     items = jnp.eye(L)
 
     def step(carry, xs):
-        c, mfc, mcf = carry
-        item, lr_cf = xs
-        c = integrate(c, _normalize(mfc.probe(item)), B_enc)
-        if variant == "jaxcmr":
-            c = _normalize(c)
-        mfc = mfc.associate(item, c, lfc)
-        mcf = mcf.associate(c, item, lr_cf)
-        return (c, mfc, mcf), None
+        cs, mfcs, mcfs = carry
+        item, rates = xs
+        new_c, new_f, new_m = [], [], []
+        for k in range(len(layers)):
+            c_new = rule.integrate(cs[k], mfcs[k].probe(item), drifts[k][0])
+            c_learn = jnp.where(after, c_new, cs[k])
+            new_f.append(mfcs[k].associate(item, c_learn, lfc[k]))
+            new_m.append(mcfs[k].associate(c_learn, item, rates[k]))
+            new_c.append(c_new)
+        return (tuple(new_c), tuple(new_f), tuple(new_m)), None
 
-    (c, mfc, mcf), _ = jax.lax.scan(step, (start, mfc, mcf), (items, lcf))
-    c = integrate(c, start, B_start)
-    if variant == "jaxcmr":
-        c = _normalize(c)
-    return c, mfc, mcf
+    (cs, mfcs, mcfs), _ = jax.lax.scan(step, (tuple(starts), mfcs, mcfs), (items, lcf))
+    cs = tuple(rule.integrate(c, s, d[1]) for c, s, d in zip(cs, starts, drifts, strict=True))
+    return cs, mfcs, mcfs
 
 
-def trial_logp(theta: jax.Array, recalls: jax.Array, sqrt_m: jax.Array, *, variant: str,
+def _support(cs, mcfs) -> jax.Array:
+    a = mcfs[0].probe(cs[0])
+    for c, m in zip(cs[1:], mcfs[1:], strict=True):
+        a = a + m.probe(c)
+    return a
+
+
+def _reinstate(variant: Variant, p: dict, cs, mfcs, item: jax.Array):
+    rule = variant.context
+    return tuple(rule.integrate(c, f.probe(item), ly.drift.rates(p)[2])
+                 for c, f, ly in zip(cs, mfcs, variant.layers, strict=True))
+
+
+def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable):
+    """``(log P(i | recall) (L,), P_stop)`` before recall ``j``."""
+    a = _support(cs, mcfs)
+    n_rec = jnp.sum(recallable)
+    p_stop = variant.stop(p, StopState(j, n_rec, a, recallable, L))
+    return variant.choice.logp(a, recallable, p), p_stop
+
+
+def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Variant,
                L: int) -> jax.Array:
     """Log-probabilities of every event of one list, shape ``(L + 1,)``.
 
     ``recalls`` ``(L,)``: 1-based study positions in output order, 0-padded. Entry ``j``
     is the log-probability of recall ``j`` (``j < n``), of stopping (``j == n``), or 0.
+    ``aux``: per-list data the components read (``sqrt_m``, the variant's features).
     """
-    p = _unpack(theta, variant)
-    c, mfc, mcf = study(p, variant, L, sqrt_m)
-    _, _, B_rec, _, _ = _rates(p, variant, L)
-    p_stop = stop_probability(p, variant, L)
+    p = unpack(theta, variant)
+    cs, mfcs, mcfs = study(p, variant, L, aux)
     n = jnp.sum(recalls > 0)
     rec = jnp.concatenate([recalls, jnp.zeros(1, recalls.dtype)])
     items = jnp.eye(L)
+    floor = variant.event_floor
 
     def step(carry, j):
-        c, recallable = carry
+        cs, recallable = carry
         r = jnp.maximum(rec[j] - 1, 0)
-        lp = choice_logp(mcf.probe(c), recallable, p, variant)
+        lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
         # double-where keeps gradients finite in the branch that is not selected
-        log_recall = jnp.log1p(-jnp.where(j < n, p_stop[j], 0.0)) + lp[r]
-        log_stop = jnp.log(jnp.where(j == n, p_stop[j], 1.0))
+        log_recall = jnp.log1p(-jnp.where(j < n, p_stop, 0.0)) + lp[r]
+        log_stop = jnp.log(jnp.where(j == n, p_stop, 1.0))
         ev = jnp.where(j < n, log_recall, jnp.where(j == n, log_stop, 0.0))
-        if variant == "cymr":
-            ev = jnp.where(j <= n, jnp.maximum(ev, jnp.log(_PCLIP)), 0.0)
-        c_new = integrate(c, _normalize(mfc.probe(items[r])), B_rec)
-        if variant == "jaxcmr":
-            c_new = _normalize(c_new)
+        if floor is not None:
+            ev = jnp.where(j <= n, jnp.maximum(ev, jnp.log(floor)), 0.0)
         active = j < n
-        c = jnp.where(active, c_new, c)
+        new_cs = _reinstate(variant, p, cs, mfcs, items[r])
+        cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
-        return (c, recallable), ev
+        return (cs, recallable), ev
 
-    _, ev = jax.lax.scan(step, (c, jnp.ones(L, bool)), jnp.arange(L + 1))
+    _, ev = jax.lax.scan(step, (cs, jnp.ones(L, bool)), jnp.arange(L + 1))
     return ev
 
 
-@partial(jax.jit, static_argnames=("variant", "L"))
-def trials_loglik(theta: jax.Array, recalls: jax.Array, sqrt_m: jax.Array, *, variant: str,
-                  L: int) -> jax.Array:
-    """Log-likelihood of each list, ``(n,)``; vmap over lists ``recalls`` ``(n, L)``."""
-    f = partial(trial_logp, variant=variant, L=L)
-    return jax.vmap(lambda r: jnp.sum(f(theta, r, sqrt_m)))(recalls)
+def _list_aux(sqrt_m, features, i=None) -> dict:
+    aux = {"sqrt_m": sqrt_m}
+    aux.update(features if i is None else {k: v[i] for k, v in features.items()})
+    return aux
+
+
+def _per_list(variant: Variant, L: int):
+    """``f(theta, recalls_row, features_row, sqrt_m) -> log L`` of one list."""
+    def f(theta, r, feats, sqrt_m):
+        return jnp.sum(trial_logp(theta, r, _list_aux(sqrt_m, feats), variant=variant, L=L))
+    return f
 
 
 @partial(jax.jit, static_argnames=("variant", "L"))
-def population_loglik(thetas: jax.Array, recalls: jax.Array, sqrt_m: jax.Array, *,
-                      variant: str, L: int) -> jax.Array:
+def trials_loglik(theta: jax.Array, recalls: jax.Array, features: dict, sqrt_m: jax.Array,
+                  *, variant: Variant, L: int) -> jax.Array:
+    """Log-likelihood of each list, ``(n,)``; ``recalls`` ``(n, L)``, ``features`` a dict
+    of ``(n, L)`` arrays; ``theta`` ``(n_par,)`` shared or ``(n, n_par)`` per list."""
+    f = _per_list(variant, L)
+    th_axis = 0 if theta.ndim == 2 else None
+    return jax.vmap(f, in_axes=(th_axis, 0, 0, None))(theta, recalls, features, sqrt_m)
+
+
+@partial(jax.jit, static_argnames=("variant", "L"))
+def population_loglik(thetas: jax.Array, recalls: jax.Array, features: dict,
+                      sqrt_m: jax.Array, *, variant: Variant, L: int) -> jax.Array:
     """Total log-likelihood for each parameter vector of ``thetas`` ``(P, n_par)``."""
-    f = partial(trial_logp, variant=variant, L=L)
-    per = jax.vmap(lambda th: jax.vmap(lambda r: jnp.sum(f(th, r, sqrt_m)))(recalls))(thetas)
+    f = _per_list(variant, L)
+    per = jax.vmap(lambda th: jax.vmap(f, in_axes=(None, 0, 0, None))(
+        th, recalls, features, sqrt_m))(thetas)
     return jnp.sum(per, axis=1)
 
 
-def trial_simulate(theta: jax.Array, key: jax.Array, sqrt_m: jax.Array, *, variant: str,
+def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Variant,
                    L: int) -> jax.Array:
     """Sample one recall sequence: ``(L,)`` 1-based study positions, 0-padded."""
-    p = _unpack(theta, variant)
-    c, mfc, mcf = study(p, variant, L, sqrt_m)
-    _, _, B_rec, _, _ = _rates(p, variant, L)
-    p_stop = stop_probability(p, variant, L)
+    p = unpack(theta, variant)
+    cs, mfcs, mcfs = study(p, variant, L, aux)
     items = jnp.eye(L)
     keys = jax.random.split(key, L)
 
     def step(carry, xs):
-        c, recallable, active = carry
+        cs, recallable, active = carry
         j, k = xs
         k_stop, k_item = jax.random.split(k)
-        stop = jax.random.uniform(k_stop) < p_stop[j]
-        active = active & ~stop
-        lp = choice_logp(mcf.probe(c), recallable, p, variant)
+        lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
+        active = active & ~(jax.random.uniform(k_stop) < p_stop)
         r = jax.random.categorical(k_item, lp)
-        c_new = integrate(c, _normalize(mfc.probe(items[r])), B_rec)
-        if variant == "jaxcmr":
-            c_new = _normalize(c_new)
-        c = jnp.where(active, c_new, c)
+        new_cs = _reinstate(variant, p, cs, mfcs, items[r])
+        cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
-        return (c, recallable, active), jnp.where(active, r + 1, 0)
+        return (cs, recallable, active), jnp.where(active, r + 1, 0)
 
-    _, out = jax.lax.scan(step, (c, jnp.ones(L, bool), jnp.array(True)),
+    _, out = jax.lax.scan(step, (cs, jnp.ones(L, bool), jnp.array(True)),
                           (jnp.arange(L), keys))
     return out
 
 
 @partial(jax.jit, static_argnames=("variant", "L"))
-def trials_simulate(theta: jax.Array, keys: jax.Array, sqrt_m: jax.Array, *, variant: str,
-                    L: int) -> jax.Array:
-    """Simulate ``len(keys)`` lists; returns ``(n, L)`` recalls (vmap over keys)."""
-    f = partial(trial_simulate, variant=variant, L=L)
-    return jax.vmap(lambda k: f(theta, k, sqrt_m))(keys)
+def trials_simulate(theta: jax.Array, keys: jax.Array, features: dict, sqrt_m: jax.Array,
+                    *, variant: Variant, L: int) -> jax.Array:
+    """Simulate ``len(keys)`` lists (``features`` rows align with keys): ``(n, L)``."""
+    def f(k, feats):
+        return trial_simulate(theta, k, _list_aux(sqrt_m, feats), variant=variant, L=L)
+    return jax.vmap(f)(keys, features)

@@ -31,21 +31,45 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ..errors import ConfigError
 
-__all__ = ["JaxcmrParams", "CymrParams", "as_params", "VARIANTS"]
+__all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "as_params", "params_class"]
 
-VARIANTS = ("jaxcmr", "cymr")
 _EPS = 1e-6
 
 
-class _ParamsBase:
+class ParamsBase:
+    """Base of the typed parameter classes (frozen dataclasses of floats).
+
+    Subclasses declare their fields with defaults and the class variables ``VALID``
+    (name -> allowed ``(lo, hi)``), ``BOUNDS`` (name -> default fitting bounds) and
+    ``FLAGS`` (names of 0/1 switches: stored as ``bool``, never fitted, and optional in
+    :meth:`from_mapping`, where a missing switch keeps its default). To extend a class
+    with a parameter of your own, subclass it and merge the dictionaries::
+
+        @dataclass(frozen=True)
+        class MyParams(JaxcmrParams):
+            stop_slope: float = 1.0
+            VALID = {**JaxcmrParams.VALID, "stop_slope": (0.0, math.inf)}
+            BOUNDS = {**JaxcmrParams.BOUNDS, "stop_slope": (1e-3, 10.0)}
+    """
+
     BOUNDS: ClassVar[dict[str, tuple[float, float]]]
     VALID: ClassVar[dict[str, tuple[float, float]]]
+    FLAGS: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             v = getattr(self, f.name)
+            if f.name in self.FLAGS:
+                if isinstance(v, bool | np.bool_) or (isinstance(v, int | float | np.number)
+                                                      and float(v) in (0.0, 1.0)):
+                    object.__setattr__(self, f.name, bool(v))
+                    continue
+                raise ConfigError(f"{f.name}: expected a switch (True/False or 1/0), "
+                                  f"got {v!r}")
             try:
                 x = float(v)
             except (TypeError, ValueError):
@@ -72,10 +96,10 @@ class _ParamsBase:
         if unknown:
             raise ConfigError(f"{name}: unknown parameter(s) {unknown} for {cls.__name__}; "
                               f"expected names {list(cls.names())}")
-        missing = [n for n in cls.names() if n not in values]
+        missing = [n for n in cls.names() if n not in values and n not in cls.FLAGS]
         if missing:
             raise ConfigError(f"{name}: missing parameter(s) {missing} for {cls.__name__}")
-        return cls(**{k: values[k] for k in cls.names()})
+        return cls(**{k: values[k] for k in cls.names() if k in values})
 
     def to_dict(self) -> dict[str, float]:
         return {n: float(getattr(self, n)) for n in self.names()}
@@ -85,12 +109,15 @@ class _ParamsBase:
 
 
 @dataclass(frozen=True)
-class JaxcmrParams(_ParamsBase):
+class JaxcmrParams(ParamsBase):
     """CMR parameters with jaxcmr's names (power choice rule).
 
     ``BOUNDS`` are the search bounds jaxcmr's fitting scripts use
     (``[eps, 1 - eps]`` for rates and probabilities, ``[eps, 100]`` for supports and
     the primacy/choice parameters, ``[eps, 10]`` for the stop growth).
+    ``learn_after_context_update`` (a switch, default ``True``): learn MFC/MCF with the
+    context after the study drift (``True``) or before it (``False``), as jaxcmr's flag
+    of that name; several of jaxcmr's fitting configs use ``False``.
     """
 
     encoding_drift_rate: float = 0.7
@@ -104,14 +131,16 @@ class JaxcmrParams(_ParamsBase):
     choice_sensitivity: float = 2.0
     stop_probability_scale: float = 0.02
     stop_probability_growth: float = 0.2
+    learn_after_context_update: bool = True
 
+    FLAGS: ClassVar[tuple[str, ...]] = ("learn_after_context_update",)
     VALID: ClassVar[dict[str, tuple[float, float]]] = {
         "encoding_drift_rate": (0.0, 1.0), "start_drift_rate": (0.0, 1.0),
         "recall_drift_rate": (0.0, 1.0), "learning_rate": (0.0, 1.0),
         "shared_support": (0.0, math.inf), "item_support": (0.0, math.inf),
         "primacy_scale": (0.0, math.inf), "primacy_decay": (0.0, math.inf),
         "choice_sensitivity": (0.0, math.inf), "stop_probability_scale": (0.0, 1.0),
-        "stop_probability_growth": (0.0, math.inf),
+        "stop_probability_growth": (0.0, math.inf), "learn_after_context_update": (0.0, 1.0),
     }
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         "encoding_drift_rate": (_EPS, 1 - _EPS), "start_drift_rate": (_EPS, 1 - _EPS),
@@ -124,7 +153,7 @@ class JaxcmrParams(_ParamsBase):
 
 
 @dataclass(frozen=True)
-class CymrParams(_ParamsBase):
+class CymrParams(ParamsBase):
     """CMR parameters with cymr's names (exponential choice rule ``exp(2 a / T)``).
 
     ``BOUNDS`` follow cymr's documentation / Morton & Polyn (2016) fits: rates and
@@ -162,21 +191,20 @@ class CymrParams(_ParamsBase):
     }
 
 
-_CLASSES = {"jaxcmr": JaxcmrParams, "cymr": CymrParams}
+def params_class(variant: Any) -> type:
+    """The typed parameter class of a registered variant (name or Variant)."""
+    from ._variants import get_variant
+
+    return get_variant(variant).params
 
 
-def params_class(variant: str) -> type:
-    if variant not in _CLASSES:
-        raise ConfigError(f"variant: expected one of {list(VARIANTS)}, got {variant!r}")
-    return _CLASSES[variant]
-
-
-def as_params(params: Any, variant: str, *, name: str = "params") -> Any:
+def as_params(params: Any, variant: Any, *, name: str = "params") -> Any:
     """Coerce ``params`` (dict or typed class) to the typed class of ``variant``."""
     cls = params_class(variant)
     if isinstance(params, cls):
         return params
-    if isinstance(params, _ParamsBase):
-        raise ConfigError(f"{name}: got {type(params).__name__} for variant {variant!r}; "
-                          f"expected {cls.__name__} (or a dict of its names)")
+    if isinstance(params, ParamsBase):
+        raise ConfigError(f"{name}: got {type(params).__name__} for variant "
+                          f"{getattr(variant, 'name', variant)!r}; expected {cls.__name__} "
+                          "(or a dict of its names)")
     return cls.from_mapping(params, name=name)

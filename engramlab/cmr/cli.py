@@ -18,7 +18,9 @@ _Data = Annotated[str, typer.Option(
     "HDF5 file (.h5).")]
 _Subjects = Annotated[list[str] | None, typer.Option(
     "--subject", help="Keep only these subjects (repeatable).")]
-_Variant = Annotated[str, typer.Option("--variant", "-v", help="jaxcmr or cymr.")]
+_Variant = Annotated[str, typer.Option(
+    "--variant", "-v", help="A registered CMR variant: jaxcmr (jaxcmr's code), paper (the "
+    "papers' equations), cymr (cymr's code), ...")]
 _Params = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON or TOML file of parameter values (missing names keep "
     "the variant's defaults).")]
@@ -117,7 +119,7 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
 
     df = _load_data(data, subject)
     p = _params(variant, params, set_).to_dict()
-    free_names = list(free) if free else list(DEFAULT_FREE.get(variant, ()))
+    free_names = list(free) if free else list(DEFAULT_FREE[variant])
     fixed = {k: v for k, v in p.items() if k not in free_names}
     kw = dict(variant=variant, method=method, free=free_names, fixed=fixed, seed=seed,
               maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size)

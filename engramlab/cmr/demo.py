@@ -52,11 +52,13 @@ def demo_section(ctx: DemoContext) -> Section:
     # MCF after studying a 24-item list with the fitted parameters (foundation plot)
     import jax.numpy as jnp
 
-    from ._model import _unpack, study
+    from ._model import study, unpack
+    from ._variants import get_variant
     with jax.enable_x64(True):
-        theta = jnp.asarray([getattr(best, n) for n in best.names()])
-        _, _, mcf = study(_unpack(theta, "jaxcmr"), "jaxcmr", 24, jnp.asarray(0.0))
-        mcf_state = np.asarray(mcf.state)
+        v = get_variant("jaxcmr")
+        theta = jnp.asarray([float(getattr(best, n)) for n in best.names()])
+        _, _, mcfs = study(unpack(theta, v), v, 24, {"sqrt_m": jnp.asarray(0.0)})
+        mcf_state = np.asarray(mcfs[0].state)
     ax = plot_memory_heatmap(mcf_state, title="MCF after study (fitted CMR)")
     figs.append(ctx.figure(ax.figure, "mcf_after_study", title="MCF after study",
                            caption="Context-to-item memory after a 24-item list with the fitted "

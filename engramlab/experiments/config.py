@@ -123,6 +123,8 @@ KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "attractor.capacity": "engramlab.attractor.sweeps:ATTRACTOR_CAPACITY",
     "softmax.appendix": "engramlab.softmax.sweeps:SOFTMAX_APPENDIX",
     "cmr.loglik": "engramlab.cmr.sweeps:CMR_LOGLIK",
+    "cmr.loglik.paper": "engramlab.cmr.sweeps:CMR_LOGLIK_PAPER",
+    "cmr.loglik.cymr": "engramlab.cmr.sweeps:CMR_LOGLIK_CYMR",
 }
 
 

@@ -67,6 +67,25 @@ class LinearMemory(eqx.Module):
         """``n_out``, the length of output patterns."""
         return int(self.state.shape[-1])
 
+    # -- the seed notebook's constructors (jaxcmr's classmethod API) ------------------
+    @classmethod
+    def init_mfc(cls, item_count: int, context_size: int, learning_rate: float
+                 ) -> LinearMemory:
+        """``LinearMemory.init_mfc(...)``: the same as :func:`init_mfc` (seed notebook)."""
+        return init_mfc(item_count, context_size, learning_rate)
+
+    @classmethod
+    def init_mcf(cls, item_count: int, context_size: int, item_support: float,
+                 shared_support: float) -> LinearMemory:
+        """``LinearMemory.init_mcf(...)``: the same as :func:`init_mcf` (seed notebook).
+
+        The notebook's reading: the own-item entry is ``shared_support + item_support``
+        (its growth figure marks the initial ``MCF[1, 0]`` so). jaxcmr's CMR code *sets*
+        it to ``item_support`` instead; the ``"jaxcmr"`` CMR variant does that
+        (:class:`engramlab.cmr.LocalistPreexp`).
+        """
+        return init_mcf(item_count, context_size, item_support, shared_support)
+
     # -- validation of concrete (non-traced) arguments -------------------------------
     def _check_vec(self, x: Any, name: str, size: int) -> Any:
         if _is_traced(x):

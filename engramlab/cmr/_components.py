@@ -1,0 +1,338 @@
+"""The components a CMR variant is composed of, each with one small interface.
+
+A variant (:class:`engramlab.cmr.Variant`) is a composition of
+
+- a :class:`ContextRule` — how context integrates its input (``integrate(c, c_in, B)``);
+- one or more :class:`Layer` s — a context layer with its pre-experimental memories
+  (:class:`PreExperimental`), its learning-rate schedule (:class:`Schedule`) and its drift
+  rates (:class:`Drift`). Layer 0 is temporal context; further layers (eCMR's emotional
+  context, CMR3's valence context) add their support to the temporal one at retrieval;
+- a :class:`ChoiceRule` — log-probabilities of recalling each item from its support;
+- a :class:`StopRule` — the probability of stopping before the next recall.
+
+Every component is a frozen dataclass (hashable, so a variant is a static argument of
+``jax.jit``) whose methods are pure JAX functions of the parameter dict ``p`` (name ->
+traced scalar). Components name the parameters they read, so one component class serves
+several parameterisations (jaxcmr's names and cymr's). Subclass the abstract bases to add
+your own (see ``docs/cmr.md``, "Adding a variant").
+
+Shapes: ``L`` list length, ``K`` context units of a layer; MFC ``(L, K)`` (item ->
+context), MCF ``(K, L)`` (context -> item); items are localist by serial position.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "LB", "ContextRule", "ScalarRho", "UnitRho", "PreExperimental", "LocalistPreexp",
+    "PoolPreexp", "Schedule", "PrimacySchedule", "Drift", "Layer", "ChoiceRule",
+    "PowerChoice", "ExponentialChoice", "StopRule", "StopState", "PositionalStop",
+    "ExponentialStop", "value_of",
+]
+
+#: jaxcmr's lower bound ``lb``: float32 machine epsilon (``jaxcmr/math.py``).
+LB = 1.1920928955078125e-07
+_AMIN = 1e-6  # cymr's minimum activation / temperature
+
+
+def value_of(p: dict[str, jax.Array], ref: str | float) -> jax.Array:
+    """``p[ref]`` when ``ref`` names a parameter, else the constant ``ref``."""
+    return p[ref] if isinstance(ref, str) else jnp.asarray(ref)
+
+
+def _exact_normalize(x: jax.Array) -> jax.Array:
+    ss = jnp.sum(x * x)
+    return jnp.where(ss > 0, x / jnp.sqrt(jnp.where(ss > 0, ss, 1.0)), x)
+
+
+# --------------------------------------------------------------------------- context
+class ContextRule(abc.ABC):
+    """How context ``c`` (unit length) integrates the raw input ``c_in`` with rate ``B``."""
+
+    @abc.abstractmethod
+    def integrate(self, c: jax.Array, c_in: jax.Array, B: jax.Array) -> jax.Array:
+        """New context, same shape as ``c`` ``(K,)``."""
+
+
+@dataclass(frozen=True)
+class ScalarRho(ContextRule):
+    """The papers' rule (Howard & Kahana 2002; Polyn, Norman & Kahana 2009, eq. 2; cymr)::
+
+        c_in  = c_in / ||c_in||
+        rho   = sqrt(1 + B^2 ((c . c_in)^2 - 1)) - B (c . c_in)      (a scalar)
+        c_new = rho c + B c_in                    (||c_new|| = 1 exactly)
+    """
+
+    def integrate(self, c, c_in, B):
+        c_in = _exact_normalize(c_in)
+        d = jnp.dot(c, c_in)
+        rho = jnp.sqrt(jnp.maximum(1.0 + B * B * (d * d - 1.0), 0.0)) - B * d
+        return rho * c + B * c_in
+
+
+@dataclass(frozen=True)
+class UnitRho(ContextRule):
+    """jaxcmr's rule (``jaxcmr/components/context.py``, ``TemporalContext.integrate``)::
+
+        c_in  = c_in / sqrt(sum c_in^2 + eps)
+        x     = c * c_in                                   (elementwise, per unit)
+        rho   = sqrt(1 + B^2 (x^2 - 1)) - B x               (a vector)
+        c_new = (rho * c + B c_in) / sqrt(sum (rho * c + B c_in)^2 + eps)
+
+    with ``eps = lb`` (float32 epsilon, jaxcmr's ``normalize_magnitude``). The product is
+    elementwise where the papers use the dot product, so ``rho`` differs per unit and the
+    result is renormalised.
+    """
+
+    eps: float = LB
+
+    def integrate(self, c, c_in, B):
+        c_in = c_in / jnp.sqrt(jnp.sum(c_in * c_in) + self.eps)
+        x = c * c_in
+        rho = jnp.sqrt(jnp.maximum(1.0 + B * B * (x * x - 1.0), 0.0)) - B * x
+        out = rho * c + B * c_in
+        return out / jnp.sqrt(jnp.sum(out * out) + self.eps)
+
+
+# ------------------------------------------------------------------- pre-experimental
+class PreExperimental(abc.ABC):
+    """Pre-experimental MFC ``(L, K)`` and MCF ``(K, L)`` of one context layer."""
+
+    @abc.abstractmethod
+    def size(self, L: int) -> int:
+        """Number of context units ``K`` of the layer (unit 0: start of list)."""
+
+    @abc.abstractmethod
+    def init(self, p: dict, L: int, aux: dict) -> tuple[jax.Array, jax.Array]:
+        """``(mfc, mcf)`` states; ``aux`` holds per-list data (``sqrt_m``, features)."""
+
+
+@dataclass(frozen=True)
+class LocalistPreexp(PreExperimental):
+    """``K = L + 1``: item ``i`` owns context unit ``i + 1``.
+
+    ``MFC = (1 - mfc_rate) [0 | I]``; MCF: start row 0, every list unit supports every
+    item with ``shared``, and its own item with
+
+    - ``own="set"``: ``item`` (jaxcmr's ``init_mcf`` *sets* the own-item entry), or
+    - ``own="add"``: ``shared + item`` (the seed notebook's reading, cymr's
+      ``Acf + Dcf``).
+    """
+
+    mfc_rate: str = "learning_rate"
+    shared: str = "shared_support"
+    item: str = "item_support"
+    own: str = "set"
+
+    def size(self, L):
+        return L + 1
+
+    def init(self, p, L, aux):
+        own = jnp.eye(L, L + 1, k=1)
+        mfc = (1.0 - value_of(p, self.mfc_rate)) * own
+        listu = jnp.zeros((L, L + 1)).at[:, 1:].set(1.0)
+        shared, item = value_of(p, self.shared), value_of(p, self.item)
+        if self.own == "set":
+            mcf = shared * (listu - own) + item * own
+        else:
+            mcf = shared * listu + item * own
+        return mfc, mcf.T
+
+
+@dataclass(frozen=True)
+class PoolPreexp(PreExperimental):
+    """cymr's localist network (``config_loc_cmr``), ``K = L + 2``.
+
+    ``MFC[i, u] = Afc + Dfc [u is i's unit]``, ``MCF[u, i] = Acf + Dcf [u is i's unit]``
+    over all pool units ``u``. The ``m = pool - L`` units of unstudied items always hold
+    one common value, so they are one unit (index ``L + 1``) holding ``sqrt(m)`` times it,
+    with weights ``sqrt(m) Afc`` and ``sqrt(m) Acf``: every dot product, norm and Hebbian
+    update equals the full network's (``aux["sqrt_m"]``).
+    """
+
+    Afc: str = "Afc"
+    Dfc: str = "Dfc"
+    Acf: str = "Acf"
+    Dcf: str = "Dcf"
+
+    def size(self, L):
+        return L + 2
+
+    def init(self, p, L, aux):
+        own = jnp.eye(L, L + 2, k=1)
+        listu = jnp.zeros((L, L + 2)).at[:, 1:L + 1].set(1.0).at[:, L + 1].set(aux["sqrt_m"])
+        mfc = value_of(p, self.Afc) * listu + value_of(p, self.Dfc) * own
+        mcf = value_of(p, self.Acf) * listu + value_of(p, self.Dcf) * own
+        return mfc, mcf.T
+
+
+# ---------------------------------------------------------------- learning schedules
+class Schedule(abc.ABC):
+    """Learning rates at study: MFC rate (scalar) and MCF rate per serial position."""
+
+    @abc.abstractmethod
+    def mfc_rate(self, p: dict) -> jax.Array:
+        """Scalar MFC learning rate."""
+
+    @abc.abstractmethod
+    def mcf_rates(self, p: dict, L: int, aux: dict) -> jax.Array:
+        """MCF learning rate of each serial position, ``(L,)``."""
+
+
+@dataclass(frozen=True)
+class PrimacySchedule(Schedule):
+    """``L_cf(i) = base + scale exp(-decay i)``, ``i = 0..L-1``; ``L_fc = mfc``.
+
+    jaxcmr: ``primacy_scale exp(-primacy_decay i) + 1`` (``exponential_primacy_decay``);
+    cymr: ``Lcf + P1 exp(-P2 i)``.
+    """
+
+    scale: str = "primacy_scale"
+    decay: str = "primacy_decay"
+    base: str | float = 1.0
+    mfc: str = "learning_rate"
+
+    def mfc_rate(self, p):
+        return value_of(p, self.mfc)
+
+    def primacy(self, p, L):
+        i = jnp.arange(L)
+        return value_of(p, self.scale) * jnp.exp(-value_of(p, self.decay) * i) \
+            + value_of(p, self.base)
+
+    def mcf_rates(self, p, L, aux):
+        return self.primacy(p, L)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Names (or constants) of a layer's drift rates at study, start of recall, recall."""
+
+    encoding: str | float = "encoding_drift_rate"
+    start: str | float = "start_drift_rate"
+    recall: str | float = "recall_drift_rate"
+
+    def rates(self, p: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
+        return value_of(p, self.encoding), value_of(p, self.start), value_of(p, self.recall)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One context layer: pre-experimental memories, learning schedule, drift rates."""
+
+    preexp: PreExperimental
+    schedule: Schedule
+    drift: Drift = Drift()
+
+
+# --------------------------------------------------------------------------- choice
+class ChoiceRule(abc.ABC):
+    """Log choice probabilities over items from their support ``a`` ``(L,)``."""
+
+    @abc.abstractmethod
+    def logp(self, a: jax.Array, recallable: jax.Array, p: dict) -> jax.Array:
+        """``(L,)`` log-probabilities, ``-inf`` where not ``recallable``."""
+
+
+def _masked_log(s: jax.Array, recallable: jax.Array) -> jax.Array:
+    return jnp.where(recallable, jnp.log(jnp.where(recallable, s, 1.0)), -jnp.inf)
+
+
+@dataclass(frozen=True)
+class PowerChoice(ChoiceRule):
+    """Luce choice on powered support (jaxcmr's ``power_scale`` + ``lb``)::
+
+        s_i = (a_i / max_j a_j)^tau + lb      over recallable items (0 otherwise)
+        P(i) = s_i / sum_j s_j
+
+    ``skip_unit_exponent=True`` (jaxcmr, ``jaxcmr/math.py``): when ``tau == 1`` (or every
+    support is 0) ``power_scale`` returns ``a`` unchanged, so ``s_i = a_i + lb`` without
+    the max-normalisation. ``False`` always normalises.
+    """
+
+    sensitivity: str = "choice_sensitivity"
+    floor: float = LB
+    skip_unit_exponent: bool = True
+
+    def logp(self, a, recallable, p):
+        tau = value_of(p, self.sensitivity)
+        a = jnp.where(recallable, a, 0.0)
+        pos = a > 0
+        loga = jnp.log(jnp.where(pos, a, 1.0))
+        m = jnp.max(jnp.where(pos, loga, -jnp.inf))
+        any_pos = jnp.any(pos)
+        m = jnp.where(any_pos, m, 0.0)
+        scaled = jnp.where(pos, jnp.exp(tau * (loga - m)), 0.0)
+        if self.skip_unit_exponent:
+            scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
+        s = jnp.where(recallable, scaled + self.floor, 0.0)
+        return _masked_log(s, recallable) - jnp.log(jnp.sum(s))
+
+
+@dataclass(frozen=True)
+class ExponentialChoice(ChoiceRule):
+    """cymr: ``P(i) ∝ exp(2 max(a_i, 1e-6) / max(T, 1e-6))`` over recallable items."""
+
+    temperature: str = "T"
+
+    def logp(self, a, recallable, p):
+        T = value_of(p, self.temperature)
+        logits = 2.0 * jnp.maximum(a, _AMIN) / jnp.maximum(T, _AMIN)
+        logits = jnp.where(recallable, logits, -jnp.inf)
+        return logits - jax.scipy.special.logsumexp(logits)
+
+
+# ----------------------------------------------------------------------------- stop
+class StopState(NamedTuple):
+    """What a stop rule may look at before recall ``j``."""
+
+    j: jax.Array  # recalls made so far (int scalar)
+    n_recallable: jax.Array  # items still recallable (int scalar)
+    support: jax.Array  # (L,) total support a_i of every item
+    recallable: jax.Array  # (L,) bool
+    list_length: int
+
+
+class StopRule(abc.ABC):
+    """Probability of stopping now, a scalar in ``[0, 1]`` (1 once nothing is left)."""
+
+    @abc.abstractmethod
+    def __call__(self, p: dict, s: StopState) -> jax.Array: ...
+
+
+@dataclass(frozen=True)
+class PositionalStop(StopRule):
+    """jaxcmr's ``PositionalTermination``::
+
+        P_stop(j) = min(scale exp(growth j), 1 - lb n_recallable)     (1 if none left)
+    """
+
+    scale: str = "stop_probability_scale"
+    growth: str = "stop_probability_growth"
+    cap: float = LB
+
+    def __call__(self, p, s):
+        ps = jnp.minimum(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),
+                         1.0 - self.cap * s.n_recallable)
+        return jnp.where(s.n_recallable == 0, 1.0, ps)
+
+
+@dataclass(frozen=True)
+class ExponentialStop(StopRule):
+    """cymr: ``P_stop(j) = clip(X1 exp(X2 j), 1e-6, 1 - 1e-6)`` (1 if none left)."""
+
+    scale: str = "X1"
+    growth: str = "X2"
+    lo: float = 1e-6
+    hi: float = 1.0 - 1e-6
+
+    def __call__(self, p, s):
+        ps = jnp.clip(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),
+                      self.lo, self.hi)
+        return jnp.where(s.n_recallable == 0, 1.0, ps)
