@@ -281,3 +281,19 @@ def test_psifr_conversion_passes_valence_through(morton_subject1):
     for model in ("ecmr", "cmr3"):
         ll = ref.dataset_log_likelihood(model, params_for(model, "after-tau1"), d)
         assert ll.shape == (48,) and np.all(np.isfinite(ll))
+
+
+def test_integrate_uses_per_unit_rho_not_the_papers_scalar_rho():
+    # Overlapping input (start-context reinstatement): jaxcmr's elementwise rho differs from
+    # PNK09's scalar rho = sqrt(1 + B^2((c.c_in)^2 - 1)) - B c.c_in, which is unit length exactly.
+    ctx = ref.TemporalContext(3)
+    ctx.state = np.array([0.6, 0.8, 0.0])
+    c_in = np.array([1.0, 0.0, 0.0])
+    B = 0.5
+    dot = ctx.state @ c_in
+    rho = np.sqrt(1 + B**2 * (dot**2 - 1)) - B * dot
+    paper = rho * ctx.state + B * c_in
+    assert np.linalg.norm(paper) == pytest.approx(1.0, abs=1e-12)
+    ctx.integrate(c_in, B)
+    assert np.linalg.norm(ctx.state) == pytest.approx(1.0, abs=1e-6)
+    assert np.max(np.abs(ctx.state - paper)) > 1e-2
