@@ -54,17 +54,16 @@ def test_simulation_is_reproducible_and_has_no_repeats():
         cmr.simulate(TRUE, {"n_lists": 8}, key=jax.random.key(0))
 
 
-def test_gradient_matches_finite_differences():
+@pytest.mark.parametrize("variant", ["jaxcmr", "paper"])
+def test_gradient_matches_finite_differences(variant):
     import jax.numpy as jnp
 
-    from engramlab.cmr._model import trials_loglik
-
     sim = cmr.simulate(TRUE, {"list_length": 8, "n_lists": 20}, key=jax.random.key(4))
-    rec = jnp.asarray(cmr.to_arrays(sim).recalls)
-    theta = np.array(list(TRUE.to_dict().values()))
+    loglik = cmr.make_loglik(sim, variant=variant)
+    theta = loglik.theta(TRUE)
     with jax.enable_x64(True):
         def f(th):
-            return jnp.sum(trials_loglik(th, rec, jnp.asarray(0.0), variant="jaxcmr", L=8))
+            return jnp.sum(loglik.per_list(th))
 
         g = np.asarray(jax.grad(f)(jnp.asarray(theta)))
         h = 1e-6

@@ -56,72 +56,92 @@ def test_cymr_variant_matches_cymr(k, dataset, request):
 
 
 # ---------------------------------------------------------------------------------------
-# Independent NumPy transcription of the jaxcmr-variant equations (docs/cmr.md)
+# The jaxcmr variant against an independent NumPy transcription of jaxcmr's code
+# (tests/seed_reference/jaxcmr_reference.py, written from jaxcmr's source, not from ours)
 # ---------------------------------------------------------------------------------------
-def _np_jaxcmr_loglik(p, recalls, L):
-    K = L + 1
-    mfc = np.eye(L, K, k=1) * (1 - p["learning_rate"])
-    mcf = np.zeros((K, L))
-    mcf[1:] = p["shared_support"]
-    mcf[1:] += np.eye(L) * p["item_support"]
-
-    def integ(c, cin, B):
-        cin = cin / np.linalg.norm(cin)
-        d = c @ cin
-        rho = np.sqrt(1 + B**2 * (d**2 - 1)) - B * d
-        c = rho * c + B * cin
-        return c / np.linalg.norm(c)
-
-    c = np.zeros(K)
-    c[0] = 1
-    for i in range(L):
-        f = np.eye(L)[i]
-        c = integ(c, f @ mfc, p["encoding_drift_rate"])
-        mfc = mfc + p["learning_rate"] * np.outer(f, c)
-        mcf = mcf + (p["primacy_scale"] * np.exp(-p["primacy_decay"] * i) + 1) * np.outer(c, f)
-    start = np.eye(K)[0]
-    c = integ(c, start, p["start_drift_rate"])
-    recallable = np.ones(L, bool)
-    ll = 0.0
-    seq = [r - 1 for r in recalls if r > 0]
-    for j in range(len(seq) + 1):
-        lb = np.finfo(np.float32).eps
-        ps = min(p["stop_probability_scale"] * np.exp(p["stop_probability_growth"] * j),
-                 1.0 - lb * (L - j))
-        if j == len(seq):
-            ll += np.log(ps)
-            break
-        a = c @ mcf
-        a = ((a / a[recallable].max()) ** p["choice_sensitivity"] + lb) * recallable
-        ll += np.log((1 - ps) * a[seq[j]] / a.sum())
-        recallable[seq[j]] = False
-        c = integ(c, np.eye(L)[seq[j]] @ mfc, p["recall_drift_rate"])
-    return ll
+def _random_jaxcmr_params(rng, learn_after):
+    """Uniform within JaxcmrParams.BOUNDS (supports, primacy and choice on a log scale)."""
+    vals = {}
+    for k, (lo, hi) in cmr.JaxcmrParams.BOUNDS.items():
+        if hi > 1.0:
+            vals[k] = float(np.exp(rng.uniform(np.log(max(lo, 1e-3)), np.log(hi))))
+        else:
+            vals[k] = float(rng.uniform(lo, hi))
+    vals["stop_probability_scale"] = float(rng.uniform(1e-3, 0.3))
+    vals["stop_probability_growth"] = float(rng.uniform(0.0, 1.0))
+    return cmr.JaxcmrParams(**vals, learn_after_context_update=learn_after)
 
 
-def test_jaxcmr_variant_matches_numpy_transcription(morton):
-    p = cmr.JaxcmrParams(encoding_drift_rate=0.75, start_drift_rate=0.2, recall_drift_rate=0.9,
-                         learning_rate=0.35, shared_support=0.03, item_support=0.4,
-                         primacy_scale=3.0, primacy_decay=0.7, choice_sensitivity=1.7,
-                         stop_probability_scale=0.01, stop_probability_growth=0.25)
-    arr = cmr.to_arrays(morton)
-    sel = arr.select(np.arange(len(arr.subject)) < 12)
-    ours = cmr.trial_logliks(sel, p, variant="jaxcmr")
-    ref = [_np_jaxcmr_loglik(p.to_dict(), r, sel.list_length) for r in sel.recalls]
-    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+def _reference_loglik(df, p):
+    from seed_reference import jaxcmr_reference as ref
+
+    data = ref.psifr_to_jaxcmr(df)
+    pr = {**p.to_dict(), "learn_after_context_update": p.learn_after_context_update,
+          "allow_repeated_recalls": False}
+    per_list = ref.dataset_log_likelihood("cmr", pr, data)
+    return pd.Series(per_list, index=data["subject"][:, 0]).groupby(level=0).sum()
 
 
-def test_initial_memories_match_foundation_init():
+def _assert_matches_reference(df, p):
+    ref = _reference_loglik(df, p)
+    ours = cmr.log_likelihood(df, p, variant="jaxcmr", per_subject=True)
+    assert list(ours.index) == list(ref.index)
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-6)
+    assert ours.sum() == pytest.approx(ref.sum(), rel=1e-6)
+    return ours, ref
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dataset", ["morton", "peers"])
+def test_jaxcmr_variant_matches_jaxcmr_reference(seed, dataset, request):
+    """Random parameters in the bounds, both learning orders, per subject and in total."""
+    p = _random_jaxcmr_params(np.random.default_rng(seed), learn_after=seed % 2 == 0)
+    _assert_matches_reference(request.getfixturevalue(dataset), p)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+def test_jaxcmr_variant_unit_and_small_choice_sensitivity(tau, morton):
+    """tau == 1 takes jaxcmr's power_scale shortcut (a + lb, no max-normalisation)."""
+    _assert_matches_reference(morton, cmr.JaxcmrParams(choice_sensitivity=tau))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,learn_after", [("Morton2013", False), ("PEERS", True)])
+def test_jaxcmr_variant_matches_reference_on_whole_datasets(name, learn_after):
+    df = cmr.load_dataset(name)
+    p = _random_jaxcmr_params(np.random.default_rng(11), learn_after=learn_after)
+    ours, ref = _assert_matches_reference(df, p)
+    assert len(ours) == df["subject"].nunique()
+
+
+def test_paper_variant_differs_from_jaxcmr_by_the_context_rule(morton):
+    """The paper's scalar rho and additive item support vs jaxcmr's code: not the same
+    number (this is why the jaxcmr variant is not the paper's equations)."""
+    p = cmr.JaxcmrParams()
+    a = cmr.log_likelihood(morton, p, variant="jaxcmr")
+    b = cmr.log_likelihood(morton, p, variant="paper")
+    assert abs(a - b) / abs(a) > 1e-3
+
+
+def test_initial_memories():
+    """jaxcmr sets the own-item MCF entry to item_support; the paper variant (and the seed
+    notebook's LinearMemory.init_mcf) adds it to shared_support."""
     import jax.numpy as jnp
 
-    from engramlab.cmr._model import initial_memories
-    from engramlab.memory import init_mcf, init_mfc
+    from engramlab.cmr import LocalistPreexp
+    from engramlab.memory import LinearMemory, init_mcf, init_mfc
 
     p = {"learning_rate": jnp.asarray(0.3), "shared_support": jnp.asarray(0.05),
          "item_support": jnp.asarray(0.2)}
-    mfc, mcf = initial_memories(p, "jaxcmr", 6, jnp.asarray(0.0))
-    np.testing.assert_allclose(mfc.state, init_mfc(6, 7, 0.3).state, atol=1e-7)
-    np.testing.assert_allclose(mcf.state, init_mcf(6, 7, 0.2, 0.05).state, atol=1e-7)
+    mfc, mcf = LocalistPreexp(own="add").init(p, 6, {})
+    np.testing.assert_allclose(mfc, init_mfc(6, 7, 0.3).state, atol=1e-7)
+    np.testing.assert_allclose(mcf, LinearMemory.init_mcf(6, 7, 0.2, 0.05).state, atol=1e-7)
+    np.testing.assert_allclose(mcf, init_mcf(6, 7, 0.2, 0.05).state, atol=1e-7)
+    _, mcf_j = LocalistPreexp(own="set").init(p, 6, {})
+    expected = np.full((7, 6), 0.05)
+    expected[0] = 0.0
+    expected[np.arange(1, 7), np.arange(6)] = 0.2
+    np.testing.assert_allclose(mcf_j, expected, atol=1e-7)
 
 
 def _all_sequences(L):
@@ -132,6 +152,8 @@ def _all_sequences(L):
 
 @pytest.mark.parametrize("variant,params", [
     ("jaxcmr", cmr.JaxcmrParams(stop_probability_scale=0.1, stop_probability_growth=0.4)),
+    ("jaxcmr", cmr.JaxcmrParams(choice_sensitivity=1.0, learn_after_context_update=False)),
+    ("paper", cmr.JaxcmrParams(stop_probability_scale=0.1, stop_probability_growth=0.4)),
     ("cymr", cmr.CymrParams(T=0.5, X1=0.1, X2=0.3, Afc=0.1, Acf=0.1)),
 ])
 def test_sequence_probabilities_sum_to_one(variant, params):
@@ -145,11 +167,13 @@ def test_sequence_probabilities_sum_to_one(variant, params):
     assert np.exp(ll).sum() == pytest.approx(1.0, abs=1e-12)
 
 
-def test_context_stays_unit_norm():
+def test_context_rules():
+    """ScalarRho: unit norm and rho = sqrt(1 + B^2 (d^2 - 1)) - B d exactly; UnitRho:
+    jaxcmr's elementwise rho, renormalised with its epsilon."""
     import jax
     import jax.numpy as jnp
 
-    from engramlab.cmr._model import integrate
+    from engramlab.cmr import LB, ScalarRho, UnitRho
 
     rng = np.random.default_rng(0)
     with jax.enable_x64(True):
@@ -159,12 +183,18 @@ def test_context_stays_unit_norm():
             cin = rng.random(9)
             cin /= np.linalg.norm(cin)
             B = rng.random()
-            out = np.asarray(integrate(jnp.asarray(c), jnp.asarray(cin), jnp.asarray(B)))
+            out = np.asarray(ScalarRho().integrate(jnp.asarray(c), jnp.asarray(cin),
+                                                   jnp.asarray(B)))
             assert np.linalg.norm(out) == pytest.approx(1.0, abs=1e-12)
-            # rho = sqrt(1 + B^2 (d^2 - 1)) - B d exactly
             d = c @ cin
             rho = np.sqrt(1 + B**2 * (d**2 - 1)) - B * d
             np.testing.assert_allclose(out, rho * c + B * cin, atol=1e-12)
+            out = np.asarray(UnitRho().integrate(jnp.asarray(c), jnp.asarray(3 * cin),
+                                                 jnp.asarray(B)))
+            x = c * (3 * cin) / np.sqrt(9 + LB)
+            rho = np.sqrt(1 + B**2 * (x**2 - 1)) - B * x
+            raw = rho * c + B * 3 * cin / np.sqrt(9 + LB)
+            np.testing.assert_allclose(out, raw / np.sqrt(raw @ raw + LB), atol=1e-12)
 
 
 def test_per_subject_sums_to_total(morton):
@@ -186,8 +216,8 @@ def test_cleaning_intrusions_and_repeats_equals_clean_data():
                for i, w in enumerate(seq)]
         return pd.DataFrame(study + rec)
 
-    for variant in ("jaxcmr", "cymr"):
-        p = cmr.JaxcmrParams() if variant == "jaxcmr" else cmr.CymrParams()
+    for variant in ("jaxcmr", "paper", "cymr"):
+        p = cmr.CymrParams() if variant == "cymr" else cmr.JaxcmrParams()
         a = cmr.log_likelihood(frame(clean), p, variant=variant)
         b = cmr.log_likelihood(frame(dirty), p, variant=variant)
         assert a == b

@@ -31,6 +31,9 @@ def test_schema_matches_the_cmr_parameter_class():
     defaults = JaxcmrParams()
     for name, (lo, hi) in JaxcmrParams.VALID.items():
         f = fields[name]
+        if name in JaxcmrParams.FLAGS:  # switches are booleans
+            assert f.annotation is bool and f.default is getattr(defaults, name)
+            continue
         assert f.default == getattr(defaults, name)
         ge = [m.ge for m in f.metadata if getattr(m, "ge", None) is not None]
         le = [m.le for m in f.metadata if getattr(m, "le", None) is not None]

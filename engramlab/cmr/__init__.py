@@ -19,7 +19,7 @@ __getattr__, __dir__, __all__ = attach(
         "JaxcmrParams": "._params", "CymrParams": "._params", "ParamsBase": "._params",
         "Variant": "._variants", "register_variant": "._variants",
         "get_variant": "._variants", "available_variants": "._variants",
-        "ContextRule": "._components", "ScalarRho": "._components",
+        "LB": "._components", "ContextRule": "._components", "ScalarRho": "._components",
         "UnitRho": "._components", "PreExperimental": "._components",
         "LocalistPreexp": "._components", "PoolPreexp": "._components",
         "Schedule": "._components", "PrimacySchedule": "._components",
