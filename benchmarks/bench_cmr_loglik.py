@@ -4,6 +4,9 @@ at fixed parameters: ours (cymr variant, jitted, vmapped over lists) vs cymr's
 
 ``ours_s`` is end to end (DataFrame validation and cleaning included, as cymr's time
 includes its ``prepare_lists``); ``kernel_s`` is the jitted likelihood on prepared arrays.
+``jaxcmr_s`` / ``paper_s``: the same data end to end under the jaxcmr and paper variants
+(other models, so no agreement check with cymr here; the jaxcmr variant's parity with
+jaxcmr's code is tested in tests/test_cmr_likelihood.py), with their ratios to cymr.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def run(quick: bool = False) -> dict:
     import engramlab.cmr as cmr
     from engramlab.cmr._api import prepare
     from engramlab.cmr._model import trials_loglik
+    from engramlab.cmr._variants import get_variant
 
     df = cmr.load_dataset("Morton2013")
     if quick:
@@ -43,15 +47,24 @@ def run(quick: bool = False) -> dict:
 
     prep = prepare(df, pool_size=768)
     theta = np.array([PARAMS[n] for n in cmr.CymrParams.names()])
+    v = get_variant("cymr")
     with jax.enable_x64(True):
-        args = (jnp.asarray(theta), jnp.asarray(prep.recalls), jnp.asarray(prep.sqrt_m))
-        t_kernel = timeit(lambda: trials_loglik(*args, variant="cymr", L=prep.L),
+        rec, feats, sqrt_m = prep.jax_inputs()
+        args = (jnp.asarray(theta), rec, feats, sqrt_m)
+        t_kernel = timeit(lambda: trials_loglik(*args, variant=v, L=prep.L),
                           repeat=10 if not quick else 3)
     t_ours = timeit(ours, repeat=5 if not quick else 2)
+    others = {}
+    for name in ("jaxcmr", "paper"):
+        def run_variant(name=name):
+            return cmr.log_likelihood(df, cmr.JaxcmrParams(), variant=name)
+        others[name] = timeit(run_variant, repeat=5 if not quick else 2)["median_s"]
     t_base = timeit(baseline, repeat=3 if not quick else 1, warmup=0)
     return result("cmr_loglik", t_ours["median_s"], t_base["median_s"],
                   "cymr CMR().likelihood (Cython), same data/parameters/pool",
                   kernel_s=t_kernel["median_s"],
                   kernel_ratio=t_base["median_s"] / t_kernel["median_s"],
                   n_lists=int(prep.recalls.shape[0]), max_rel_diff=rel,
-                  logl=float(got.sum()))
+                  logl=float(got.sum()), jaxcmr_s=others["jaxcmr"], paper_s=others["paper"],
+                  jaxcmr_ratio=t_base["median_s"] / others["jaxcmr"],
+                  paper_ratio=t_base["median_s"] / others["paper"])
