@@ -46,6 +46,7 @@ import numpy as np
 
 from .._dtypes import default_float
 from .._integrate import ensure_finite, euler_scan
+from .._salience import SALIENCE_KINDS, salience_value
 from .._validation import (
     as_array,
     check_choice,
@@ -66,7 +67,6 @@ __all__ = [
     "SALIENCE_KINDS",
 ]
 
-SALIENCE_KINDS = ("exp", "linear", "seed")
 SOLVERS = ("euler", "tsit5", "dopri5")
 
 
@@ -88,14 +88,9 @@ def salience(emotion: Any, beta: float = 1.0,
     **Returns:** ``s`` with the shape of ``emotion``.
     """
     e = jnp.asarray(emotion, dtype=default_float())
-    if callable(kind):
-        return jnp.asarray(kind(e, beta), dtype=e.dtype)
-    check_choice(kind, "salience", SALIENCE_KINDS)
-    if kind == "seed":
-        return jnp.exp(-beta * e)
-    if kind == "exp":
-        return jnp.exp(beta * e)
-    return 1.0 + beta * e
+    if not callable(kind):
+        check_choice(kind, "salience", SALIENCE_KINDS)
+    return jnp.asarray(salience_value(e, beta, kind), dtype=e.dtype)
 
 
 def _check_salience(kind: Any) -> None:

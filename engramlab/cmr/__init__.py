@@ -17,6 +17,8 @@ __getattr__, __dir__, __all__ = attach(
         "load_dataset": "._data", "to_arrays": "._data", "from_arrays": "._data",
         "RecallArrays": "._data", "read_jaxcmr_h5": "._data", "write_jaxcmr_h5": "._data",
         "JaxcmrParams": "._params", "CymrParams": "._params", "ParamsBase": "._params",
+        "EcmrParams": "._params", "Cmr3Params": "._params", "EcmrSalienceParams": "._params",
+        "EmotionalPreexp": "._components", "EmotionSchedule": "._components",
         "Variant": "._variants", "register_variant": "._variants",
         "get_variant": "._variants", "available_variants": "._variants",
         "LB": "._components", "ContextRule": "._components", "ScalarRho": "._components",
@@ -32,5 +34,9 @@ __getattr__, __dir__, __all__ = attach(
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
         "default_free": "._fit",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
+        "valence_class": "._emotion", "recall_by_valence": "._emotion",
+        "spc_by_valence": "._emotion", "lag_crp_by_valence": "._emotion",
+        "emotional_clustering": "._emotion", "list_composition": "._emotion",
+        "composition_effect": "._emotion",
     },
 )

@@ -88,7 +88,7 @@ def _as_key(key: Any) -> Any:
 
 def _theta(params: Any, variant: Variant) -> np.ndarray:
     p = as_params(params, variant)
-    return np.array([float(getattr(p, n)) for n in p.names()], dtype=np.float64)
+    return np.array([float(getattr(p, n)) for n in variant.names()], dtype=np.float64)
 
 
 def trial_logliks(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
@@ -211,10 +211,12 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     pool_size = check_int(pool_size, "pool_size", min_value=max(L, arr.pool_size))
     theta = _theta(params, v)
     keys = jax.random.split(_as_key(key), len(arr.subject) * n_rep)
-    feats = {f: np.tile(arr.features[f], (n_rep, 1)) for f in v.features}
+    # every study-event column of the design is carried to the output (so simulated data
+    # keep their labels, e.g. valence under base CMR); the model sees the variant's ones
+    feats = {f: np.tile(x, (n_rep, 1)) for f, x in arr.features.items()}
     with jax.enable_x64(True):
         rec = trials_simulate(jnp.asarray(theta), keys,
-                              {k: jnp.asarray(x) for k, x in feats.items()},
+                              {k: jnp.asarray(feats[k]) for k in v.features},
                               jnp.asarray(np.sqrt(pool_size - L)), variant=v, L=L)
         rec = np.asarray(rec)
     subj = np.tile(arr.subject, n_rep)

@@ -33,7 +33,7 @@ __all__ = [
     "LB", "ContextRule", "ScalarRho", "UnitRho", "PreExperimental", "LocalistPreexp",
     "PoolPreexp", "Schedule", "PrimacySchedule", "Drift", "Layer", "ChoiceRule",
     "PowerChoice", "ExponentialChoice", "StopRule", "StopState", "PositionalStop",
-    "ExponentialStop", "value_of",
+    "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule",
 ]
 
 #: jaxcmr's lower bound ``lb``: float32 machine epsilon (``jaxcmr/math.py``).
@@ -172,6 +172,43 @@ class PoolPreexp(PreExperimental):
         return mfc, mcf.T
 
 
+@dataclass(frozen=True)
+class EmotionalPreexp(PreExperimental):
+    """A 3-unit emotional context layer: start of list, pole A, pole B (eCMR, CMR3).
+
+    ``poles="emotional/neutral"`` (eCMR, Talmi, Lohnas & Daw 2019; jaxcmr
+    ``models/ecmr.py``): every item feeds one pole, ``A = [valence != 0]``,
+    ``B = 1 - A``. ``poles="negative/positive"`` (CMR3, Cohen & Kahana 2022; jaxcmr
+    ``models/cmr3.py``): ``A = [valence < 0]``, ``B = [valence > 0]``; neutral items
+    have no valence feature and inject no input. ``MFC[i] = (1 - mfc_rate) (0, A_i,
+    B_i)``; MCF starts at zero. ``aux[feature]`` is the list's ``(L,)`` valence.
+    """
+
+    poles: str = "emotional/neutral"
+    feature: str = "valence"
+    mfc_rate: str = "learning_rate"
+
+    def __post_init__(self) -> None:
+        if self.poles not in ("emotional/neutral", "negative/positive"):
+            raise ValueError(f"poles: expected 'emotional/neutral' or 'negative/positive', "
+                             f"got {self.poles!r}")
+
+    def size(self, L):
+        return 3
+
+    def init(self, p, L, aux):
+        v = aux[self.feature]
+        if self.poles == "emotional/neutral":
+            a = (v != 0).astype(v.dtype)
+            b = 1.0 - a
+        else:
+            a = (v < 0).astype(v.dtype)
+            b = (v > 0).astype(v.dtype)
+        keep = 1.0 - value_of(p, self.mfc_rate)
+        mfc = jnp.zeros((L, 3)).at[:, 1].set(keep * a).at[:, 2].set(keep * b)
+        return mfc, jnp.zeros((3, L))
+
+
 # ---------------------------------------------------------------- learning schedules
 class Schedule(abc.ABC):
     """Learning rates at study: MFC rate (scalar) and MCF rate per serial position."""
@@ -208,6 +245,69 @@ class PrimacySchedule(Schedule):
 
     def mcf_rates(self, p, L, aux):
         return self.primacy(p, L)
+
+
+@dataclass(frozen=True)
+class EmotionSchedule(Schedule):
+    """Emotion-modulated MCF learning (eCMR's encoding strength ``phi_emot``).
+
+    ``phi_i = max(0, emotion_scale s_i)`` with ``s_i = [valence_i != 0]`` (``salience=
+    "indicator"``, jaxcmr's ``emotion_scale * is_emotional``) or, for graded emotion,
+    ``s_i = s(E_i; beta) [valence_i != 0]`` with the package's one salience function
+    (:mod:`engramlab._salience`: ``"exp"``, ``"linear"``, ``"seed"``, the attractor
+    family's imprint weights) of ``E_i = |aux[intensity]|`` (e.g. an ``arousal`` column;
+    default the valence magnitude). With primacy ``P_i`` (``primacy``):
+
+    - ``pathway="emotional"`` (the emotional layer's MCF): ``P_i phi_i`` when the switch
+      ``modulate_emotion_by_primacy`` is on, else ``P_i + max(-P_i, phi_i)``;
+    - ``pathway="temporal"`` (temporal MCF): ``P_i + max(-P_i, phi_i)`` when
+      ``phi_emot_modulates_temporal`` is on, else ``P_i``.
+    """
+
+    primacy: PrimacySchedule = PrimacySchedule()
+    pathway: str = "emotional"
+    scale: str = "emotion_scale"
+    by_primacy: str = "modulate_emotion_by_primacy"
+    temporal: str = "phi_emot_modulates_temporal"
+    feature: str = "valence"
+    salience: str = "indicator"
+    intensity: str | None = None
+    beta: str | float = 1.0
+
+    def __post_init__(self) -> None:
+        from .._salience import SALIENCE_KINDS
+
+        if self.pathway not in ("emotional", "temporal"):
+            raise ValueError(f"pathway: expected 'emotional' or 'temporal', got "
+                             f"{self.pathway!r}")
+        if not callable(self.salience) and self.salience not in ("indicator",
+                                                                 *SALIENCE_KINDS):
+            raise ValueError(f"salience: expected 'indicator' or one of {SALIENCE_KINDS}, "
+                             f"got {self.salience!r}")
+
+    def mfc_rate(self, p):
+        return self.primacy.mfc_rate(p)
+
+    def phi(self, p, L, aux):
+        """``phi_emot`` of every serial position, ``(L,)``."""
+        from .._salience import salience_value
+
+        emotional = aux[self.feature] != 0
+        if self.salience == "indicator":
+            s = emotional.astype(aux[self.feature].dtype)
+        else:
+            e = jnp.abs(aux[self.intensity or self.feature])
+            s = jnp.where(emotional, salience_value(e, value_of(p, self.beta),
+                                                    self.salience), 0.0)
+        return jnp.maximum(0.0, value_of(p, self.scale) * s)
+
+    def mcf_rates(self, p, L, aux):
+        pr = self.primacy.primacy(p, L)
+        phi = self.phi(p, L, aux)
+        additive = pr + jnp.maximum(-pr, phi)
+        if self.pathway == "emotional":
+            return jnp.where(value_of(p, self.by_primacy) > 0.5, pr * phi, additive)
+        return jnp.where(value_of(p, self.temporal) > 0.5, additive, pr)
 
 
 @dataclass(frozen=True)

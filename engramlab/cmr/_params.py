@@ -35,7 +35,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "as_params", "params_class"]
+__all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "EcmrParams", "Cmr3Params",
+           "EcmrSalienceParams", "as_params", "params_class"]
 
 _EPS = 1e-6
 
@@ -189,6 +190,59 @@ class CymrParams(ParamsBase):
         "Acf": (0.0, 1.0), "Dcf": (0.0, 1.0), "P1": (0.0, 10.0), "P2": (0.01, 10.0),
         "T": (0.01, 1.0), "X1": (0.0, 1.0), "X2": (0.0, 5.0),
     }
+
+
+@dataclass(frozen=True)
+class EcmrParams(JaxcmrParams):
+    """eCMR parameters (Talmi, Lohnas & Daw 2019) with jaxcmr's names
+    (``jaxcmr/models/ecmr.py``): base CMR's plus
+
+    - ``emotion_scale``: encoding strength of emotional items, ``phi_emot =
+      emotion_scale * is_emotional``;
+    - ``emotion_drift_rate``: drift of the emotional context at study (jaxcmr default 1;
+      at recall the emotional context drifts with ``start_drift_rate`` /
+      ``recall_drift_rate``);
+    - ``modulate_emotion_by_primacy`` (switch): emotional MCF rate ``primacy * phi_emot``
+      (on) or ``primacy + phi_emot`` (off);
+    - ``phi_emot_modulates_temporal`` (switch): temporal MCF rate ``primacy + phi_emot``
+      (on) or ``primacy`` (off).
+    """
+
+    emotion_scale: float = 1.0
+    emotion_drift_rate: float = 1.0
+    modulate_emotion_by_primacy: bool = True
+    phi_emot_modulates_temporal: bool = False
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("learn_after_context_update",
+                                        "modulate_emotion_by_primacy",
+                                        "phi_emot_modulates_temporal")
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.VALID, "emotion_scale": (0.0, math.inf),
+        "emotion_drift_rate": (0.0, 1.0), "modulate_emotion_by_primacy": (0.0, 1.0),
+        "phi_emot_modulates_temporal": (0.0, 1.0)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.BOUNDS, "emotion_scale": (_EPS, 100.0),
+        "emotion_drift_rate": (_EPS, 1 - _EPS)}
+
+
+@dataclass(frozen=True)
+class Cmr3Params(EcmrParams):
+    """CMR3 parameters (Cohen & Kahana 2022) with jaxcmr's names (``models/cmr3.py``):
+    the same names as :class:`EcmrParams`; the emotional layer's poles are negative and
+    positive valence instead of emotional and neutral."""
+
+
+@dataclass(frozen=True)
+class EcmrSalienceParams(EcmrParams):
+    """eCMR with graded emotion: ``phi_emot = emotion_scale * s(E; salience_beta)`` for
+    emotional items, ``s`` the package's salience function (attractor family)."""
+
+    salience_beta: float = 1.0
+
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **EcmrParams.VALID, "salience_beta": (-math.inf, math.inf)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **EcmrParams.BOUNDS, "salience_beta": (-5.0, 5.0)}
 
 
 def params_class(variant: Any) -> type:

@@ -27,6 +27,18 @@ Built-in variants
     pre-experimental ``A + D I`` weights over the item pool, exponential choice
     ``exp(2 a / T)``, stop ``clip(X1 exp(X2 j))``, each event probability clipped below at
     1e-5 before the log.
+``"ecmr"``
+    eCMR (Talmi, Lohnas & Daw 2019) as jaxcmr's ``models/ecmr.py`` computes it: the
+    jaxcmr base model plus an emotional context layer of 3 units (start, emotional,
+    neutral pole; every item feeds one pole) with its own MFC/MCF, encoding strength
+    ``phi_emot = emotion_scale [valence != 0]``; support = temporal + emotional.
+``"cmr3"``
+    CMR3 (Cohen & Kahana 2022) as jaxcmr's ``models/cmr3.py``: the same with negative /
+    positive poles; neutral items inject no valence input.
+``"ecmr-salience"``
+    eCMR with graded emotion: ``phi_emot = emotion_scale s(E; salience_beta)`` with the
+    attractor family's ``"exp"`` salience of ``E = |arousal|`` (an ``arousal`` column)
+    for emotional items; equals ``"ecmr"`` in the limit ``salience_beta = 0``.
 """
 
 from __future__ import annotations
@@ -38,6 +50,8 @@ from ._components import (
     ChoiceRule,
     ContextRule,
     Drift,
+    EmotionalPreexp,
+    EmotionSchedule,
     ExponentialChoice,
     ExponentialStop,
     Layer,
@@ -50,7 +64,7 @@ from ._components import (
     StopRule,
     UnitRho,
 )
-from ._params import CymrParams, JaxcmrParams
+from ._params import Cmr3Params, CymrParams, EcmrParams, EcmrSalienceParams, JaxcmrParams
 
 __all__ = ["Variant", "register_variant", "get_variant", "available_variants"]
 
@@ -177,3 +191,32 @@ CYMR = register_variant(Variant(
     free=("B_enc", "B_start", "B_rec", "Lfc", "Lcf", "Dcf", "Acf", "P1", "P2", "T", "X1",
           "X2"),
     description="cymr's CMR with config_loc_cmr"))
+
+
+_EMO_FREE = _JAXCMR_FREE + ("emotion_scale",)
+
+
+def _emotional(name: str, params: type, poles: str, description: str, *,
+               salience: str = "indicator", intensity: str | None = None,
+               beta: str | float = 1.0, features: tuple[str, ...] = ("valence",),
+               free: tuple[str, ...] = _EMO_FREE) -> Variant:
+    sched = {"salience": salience, "intensity": intensity, "beta": beta}
+    temporal = Layer(LocalistPreexp(own="set"), EmotionSchedule(pathway="temporal", **sched))
+    emotional = Layer(EmotionalPreexp(poles=poles),
+                      EmotionSchedule(pathway="emotional", **sched),
+                      Drift("emotion_drift_rate", "start_drift_rate", "recall_drift_rate"))
+    return register_variant(Variant(
+        name, params, (temporal, emotional), UnitRho(), PowerChoice(), PositionalStop(),
+        learn_after="learn_after_context_update", features=features, free=free,
+        description=description))
+
+
+ECMR = _emotional("ecmr", EcmrParams, "emotional/neutral",
+                  "eCMR (emotional context layer: emotional / neutral poles), jaxcmr's code")
+CMR3 = _emotional("cmr3", Cmr3Params, "negative/positive",
+                  "CMR3 (emotional context layer: negative / positive poles), jaxcmr's code")
+ECMR_SALIENCE = _emotional(
+    "ecmr-salience", EcmrSalienceParams, "emotional/neutral",
+    "eCMR with graded emotion through the shared salience function",
+    salience="exp", intensity="arousal", beta="salience_beta",
+    features=("valence", "arousal"), free=_EMO_FREE + ("salience_beta",))

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from ..errors import DataError
 from ..experiments.config import ModelSpec
 
-__all__ = ["CMR_LOGLIK", "CMR_LOGLIK_PAPER", "CMR_LOGLIK_CYMR", "CmrLoglikParams",
+__all__ = ["CMR_LOGLIK", "CMR_LOGLIK_PAPER", "CMR_LOGLIK_CYMR", "CMR_LOGLIK_ECMR",
+           "CMR_LOGLIK_CMR3", "CmrLoglikParams",
            "loglik_model", "params_schema"]
 
 
@@ -130,5 +131,9 @@ CMR_LOGLIK = loglik_model("jaxcmr")
 CMR_LOGLIK_PAPER = loglik_model("paper")
 #: ``cmr.loglik.cymr``: cymr's parameterisation and equations (``variant="cymr"``).
 CMR_LOGLIK_CYMR = loglik_model("cymr")
+#: ``cmr.loglik.ecmr`` / ``cmr.loglik.cmr3``: the emotional variants (the data set needs a
+#: ``valence`` column on study events).
+CMR_LOGLIK_ECMR = loglik_model("ecmr")
+CMR_LOGLIK_CMR3 = loglik_model("cmr3")
 #: The params schema of ``cmr.loglik`` (jaxcmr's names).
 CmrLoglikParams = CMR_LOGLIK.params

@@ -125,6 +125,8 @@ KNOWN_MODELS: dict[str, str | ModelSpec] = {
     "cmr.loglik": "engramlab.cmr.sweeps:CMR_LOGLIK",
     "cmr.loglik.paper": "engramlab.cmr.sweeps:CMR_LOGLIK_PAPER",
     "cmr.loglik.cymr": "engramlab.cmr.sweeps:CMR_LOGLIK_CYMR",
+    "cmr.loglik.ecmr": "engramlab.cmr.sweeps:CMR_LOGLIK_ECMR",
+    "cmr.loglik.cmr3": "engramlab.cmr.sweeps:CMR_LOGLIK_CMR3",
 }
 
 
