@@ -14,7 +14,7 @@ import numpy as np
 from ._style import get_ax, new_figure
 
 __all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_model_vs_data",
-           "plot_fit_scatter"]
+           "plot_fit_scatter", "plot_list_composition"]
 
 _DATA = dict(color="black", marker="o", ms=4, lw=1.5)
 _MODEL = dict(color="tab:red", lw=2, ls="--")
@@ -101,4 +101,36 @@ def plot_fit_scatter(x: Any, y: Any, ax: Any = None, *, xlabel: str = "Model A",
     if title:
         ax.set_title(title)
     ax.legend(loc="upper left")
+    return ax
+
+
+def plot_list_composition(table: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """The emotional list-composition effect: recall probability by list type and item
+    valence (bars, ± 1 simulation SE), one group of bars per variant.
+
+    ``table``: :func:`engramlab.cmr.list_composition`'s tidy frame.
+    """
+    ax = get_ax(ax, figsize=(8, 4))
+    order = [("pure-neutral", "neutral"), ("pure-emotional", "emotional"),
+             ("mixed", "neutral"), ("mixed", "emotional")]
+    colors = {"neutral": "tab:gray", "emotional": "tab:red"}
+    hatch = {"mixed": "//"}
+    variants = list(dict.fromkeys(table["variant"]))
+    width = 0.8 / len(order)
+    for vi, v in enumerate(variants):
+        g = table[table["variant"] == v]
+        for k, (lt, cls) in enumerate(order):
+            row = g[(g["list_type"] == lt) & (g["valence_class"] == cls)]
+            if row.empty:
+                continue
+            x = vi + (k - (len(order) - 1) / 2) * width
+            ax.bar(x, row["recall"].iloc[0], width * 0.95, yerr=row["se"].iloc[0],
+                   color=colors[cls], hatch=hatch.get(lt, ""), edgecolor="black", lw=0.5,
+                   capsize=2, label=f"{lt}, {cls}" if vi == 0 else None)
+    ax.set_xticks(range(len(variants)), variants)
+    ax.set_ylabel("Recall probability")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, ncol=2, frameon=False)
+    if title:
+        ax.set_title(title)
     return ax
