@@ -115,3 +115,37 @@ def test_switches_are_not_fitted_and_fixed_must_be_a_mapping(small):
          if k != "learn_after_context_update"}).learn_after_context_update is True
     assert not math.isnan(cmr.log_likelihood(
         small, cmr.JaxcmrParams(learn_after_context_update=False)))
+
+
+@pytest.mark.parametrize("name", ["jaxcmr", "cymr", "ecmr"])
+def test_study_equals_step_by_step_hebbian_learning(name):
+    """The engine assembles MFC/MCF from the learning contexts in one step; this equals
+    the Hebbian updates applied item by item with LinearMemory.associate (to rounding:
+    the engine runs jitted, the loop eagerly, and XLA may fuse differently)."""
+    from engramlab.cmr._model import study, unpack
+    from engramlab.memory import LinearMemory
+
+    v = cmr.get_variant(name)
+    L = 7
+    aux = {"sqrt_m": jnp.asarray(3.0), "valence": jnp.asarray([-1.0, 0, 1, 0, -1, 0, 1])}
+    par = v.params(**({"Afc": 0.1, "Acf": 0.07} if name == "cymr" else {}))
+    with jax.enable_x64(True):
+        p = unpack(jnp.asarray([float(getattr(par, n)) for n in v.names()]), v)
+        cs, mfcs, mcfs = study(p, v, L, aux)
+        after = bool(getattr(par, "learn_after_context_update", True))
+        for k, ly in enumerate(v.layers):
+            mfc0, mcf0 = ly.preexp.init(p, L, aux)
+            mfc, mcf = LinearMemory(mfc0), LinearMemory(mcf0)
+            c = jnp.zeros(ly.preexp.size(L)).at[0].set(1.0)
+            lcf = ly.schedule.mcf_rates(p, L, aux)
+            for i in range(L):
+                f = jnp.eye(L)[i]
+                c_new = v.context.integrate(c, mfc.probe(f), ly.drift.rates(p)[0])
+                c_learn = c_new if after else c
+                mfc = mfc.associate(f, c_learn, ly.schedule.mfc_rate(p))
+                mcf = mcf.associate(c_learn, f, lcf[i])
+                c = c_new
+            np.testing.assert_allclose(np.asarray(mfcs[k].state), np.asarray(mfc.state),
+                                       rtol=1e-14, atol=1e-15)
+            np.testing.assert_allclose(np.asarray(mcfs[k].state), np.asarray(mcf.state),
+                                       rtol=1e-14, atol=1e-15)

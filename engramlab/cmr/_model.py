@@ -57,35 +57,39 @@ def _start_units(variant: Variant, L: int) -> list[jax.Array]:
 def study(p: dict, variant: Variant, L: int, aux: dict):
     """Present items ``0..L-1`` then reinstate the start unit, in every layer.
 
+    Every item is studied once and items are localist, so item ``i``'s MFC row and MCF
+    column change only at step ``i``: the context input at step ``i`` is the
+    pre-experimental row ``MFC_0[i]``, and the learned memories are
+    ``MFC = MFC_0 + L_fc C`` and ``MCF = MCF_0 + (L_cf ⊙ C)^T`` with ``C`` ``(L, K)`` the
+    learning contexts of the steps — the same arithmetic as the step-by-step Hebbian
+    updates (tested equal to rounding), but only the context trajectory is
+    sequential (and it is shared by all lists when the layer's inputs do not depend on
+    per-list data).
+
     **Returns:** ``(contexts, mfcs, mcfs)``: tuples over layers at the start of recall.
     """
     rule = variant.context
     layers = variant.layers
     init = [ly.preexp.init(p, L, aux) for ly in layers]
-    mfcs = tuple(LinearMemory(m) for m, _ in init)
-    mcfs = tuple(LinearMemory(m) for _, m in init)
     starts = _start_units(variant, L)
-    lcf = jnp.stack([ly.schedule.mcf_rates(p, L, aux) for ly in layers], axis=1)  # (L, n)
-    lfc = [ly.schedule.mfc_rate(p) for ly in layers]
     drifts = [ly.drift.rates(p) for ly in layers]
     after = _learn_after(p, variant)
-    items = jnp.eye(L)
+    cs, mfcs, mcfs = [], [], []
+    for k, ly in enumerate(layers):
+        mfc0, mcf0 = init[k]
+        B_enc = drifts[k][0]
 
-    def step(carry, xs):
-        cs, mfcs, mcfs = carry
-        item, rates = xs
-        new_c, new_f, new_m = [], [], []
-        for k in range(len(layers)):
-            c_new = rule.integrate(cs[k], mfcs[k].probe(item), drifts[k][0])
-            c_learn = jnp.where(after, c_new, cs[k])
-            new_f.append(mfcs[k].associate(item, c_learn, lfc[k]))
-            new_m.append(mcfs[k].associate(c_learn, item, rates[k]))
-            new_c.append(c_new)
-        return (tuple(new_c), tuple(new_f), tuple(new_m)), None
+        def step(c, row, B_enc=B_enc):
+            c_new = rule.integrate(c, row, B_enc)
+            return c_new, jnp.where(after, c_new, c)
 
-    (cs, mfcs, mcfs), _ = jax.lax.scan(step, (tuple(starts), mfcs, mcfs), (items, lcf))
-    cs = tuple(rule.integrate(c, s, d[1]) for c, s, d in zip(cs, starts, drifts, strict=True))
-    return cs, mfcs, mcfs
+        c, learn = jax.lax.scan(step, starts[k], mfc0)
+        lfc = ly.schedule.mfc_rate(p)
+        lcf = ly.schedule.mcf_rates(p, L, aux)
+        mfcs.append(LinearMemory(mfc0 + lfc * learn))
+        mcfs.append(LinearMemory(mcf0 + (lcf[:, None] * learn).T))
+        cs.append(rule.integrate(c, starts[k], drifts[k][1]))
+    return tuple(cs), tuple(mfcs), tuple(mcfs)
 
 
 def _support(cs, mcfs) -> jax.Array:
@@ -95,8 +99,11 @@ def _support(cs, mcfs) -> jax.Array:
     return a
 
 
-def _reinstate(variant: Variant, p: dict, cs, mfcs, item: jax.Array):
+def _reinstate(variant: Variant, p: dict, cs, mfcs, r: jax.Array):
+    """Recall of item ``r``: every layer integrates ``MFC probe(f_r)`` (a one-hot probe:
+    under ``vmap`` a matrix-vector product is faster on CPU than a batched row gather)."""
     rule = variant.context
+    item = jax.nn.one_hot(r, mfcs[0].state.shape[0], dtype=cs[0].dtype)
     return tuple(rule.integrate(c, f.probe(item), ly.drift.rates(p)[2])
                  for c, f, ly in zip(cs, mfcs, variant.layers, strict=True))
 
@@ -121,7 +128,6 @@ def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Vari
     cs, mfcs, mcfs = study(p, variant, L, aux)
     n = jnp.sum(recalls > 0)
     rec = jnp.concatenate([recalls, jnp.zeros(1, recalls.dtype)])
-    items = jnp.eye(L)
     floor = variant.event_floor
 
     def step(carry, j):
@@ -135,7 +141,7 @@ def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Vari
         if floor is not None:
             ev = jnp.where(j <= n, jnp.maximum(ev, jnp.log(floor)), 0.0)
         active = j < n
-        new_cs = _reinstate(variant, p, cs, mfcs, items[r])
+        new_cs = _reinstate(variant, p, cs, mfcs, r)
         cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
         return (cs, recallable), ev
@@ -182,7 +188,6 @@ def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Vari
     """Sample one recall sequence: ``(L,)`` 1-based study positions, 0-padded."""
     p = unpack(theta, variant)
     cs, mfcs, mcfs = study(p, variant, L, aux)
-    items = jnp.eye(L)
     keys = jax.random.split(key, L)
 
     def step(carry, xs):
@@ -192,7 +197,7 @@ def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Vari
         lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
         active = active & ~(jax.random.uniform(k_stop) < p_stop)
         r = jax.random.categorical(k_item, lp)
-        new_cs = _reinstate(variant, p, cs, mfcs, items[r])
+        new_cs = _reinstate(variant, p, cs, mfcs, r)
         cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
         return (cs, recallable, active), jnp.where(active, r + 1, 0)
