@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_array, check_int
-from ..errors import DataError, ShapeError, ValidationError
+from ..errors import DataError, DivergenceError, ShapeError, ValidationError
 from ._data import RecallArrays, from_arrays, to_arrays
 from ._params import as_params
 from ._variants import Variant, get_variant
@@ -86,6 +86,14 @@ def _as_key(key: Any) -> Any:
     return key
 
 
+def _nan_message(v: Variant, params: Any, what: str, n: int) -> str:
+    p = as_params(params, v)
+    vals = ", ".join(f"{k}={float(getattr(p, k)):.3g}" for k in v.names())
+    return (f"params: the {what} of {n} list(s) came out NaN under variant {v.name!r} "
+            f"with {vals}; extreme values (e.g. supports near the float64 limit) overflow "
+            "the model's arithmetic")
+
+
 def _theta(params: Any, variant: Variant) -> np.ndarray:
     p = as_params(params, variant)
     return np.array([float(getattr(p, n)) for n in variant.names()], dtype=np.float64)
@@ -104,8 +112,11 @@ def trial_logliks(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
     theta = _theta(params, v)
     with jax.enable_x64(True):
         rec, feats, sqrt_m = prep.jax_inputs()
-        ll = trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v, L=prep.L)
-        return np.asarray(ll)
+        ll = np.asarray(trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v,
+                                      L=prep.L))
+    if np.isnan(ll).any():
+        raise DivergenceError(_nan_message(v, params, "log-likelihood", int(np.isnan(ll).sum())))
+    return ll
 
 
 def log_likelihood(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
@@ -205,7 +216,7 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     missing = [f for f in v.features if f not in arr.features]
     if missing:
         raise DataError(f"design: missing study-event column(s) {missing} needed by variant "
-                        f"{v.name!r}")
+                        f"{v.name!r} (a design frame with that column, or design['features'])")
     if pool_size is None:
         pool_size = arr.pool_size
     pool_size = check_int(pool_size, "pool_size", min_value=max(L, arr.pool_size))
@@ -219,6 +230,9 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
                               {k: jnp.asarray(feats[k]) for k in v.features},
                               jnp.asarray(np.sqrt(pool_size - L)), variant=v, L=L)
         rec = np.asarray(rec)
+    if (rec < 0).any():
+        raise DivergenceError(_nan_message(v, params, "recall probabilities",
+                                           int((rec < 0).any(axis=1).sum())))
     subj = np.tile(arr.subject, n_rep)
     pres = np.tile(arr.pres_itemnos, (n_rep, 1))
     order = np.argsort(subj, kind="stable")

@@ -185,7 +185,8 @@ def population_loglik(thetas: jax.Array, recalls: jax.Array, features: dict,
 
 def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Variant,
                    L: int) -> jax.Array:
-    """Sample one recall sequence: ``(L,)`` 1-based study positions, 0-padded."""
+    """Sample one recall sequence: ``(L,)`` 1-based study positions, 0-padded (``-1``
+    where a choice or stop probability was NaN)."""
     p = unpack(theta, variant)
     cs, mfcs, mcfs = study(p, variant, L, aux)
     keys = jax.random.split(key, L)
@@ -195,12 +196,14 @@ def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Vari
         j, k = xs
         k_stop, k_item = jax.random.split(k)
         lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
+        bad = active & (jnp.isnan(p_stop) | jnp.any(jnp.isnan(lp)))
         active = active & ~(jax.random.uniform(k_stop) < p_stop)
         r = jax.random.categorical(k_item, lp)
         new_cs = _reinstate(variant, p, cs, mfcs, r)
         cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
-        return (cs, recallable, active), jnp.where(active, r + 1, 0)
+        # a NaN probability is reported as -1 (the caller raises DivergenceError)
+        return (cs, recallable, active), jnp.where(bad, -1, jnp.where(active, r + 1, 0))
 
     _, out = jax.lax.scan(step, (cs, jnp.ones(L, bool), jnp.array(True)),
                           (jnp.arange(L), keys))
