@@ -12,13 +12,15 @@ from typing import Annotated
 
 import typer
 
+from .._cli import check_budget, check_finite_result, out_dir
+
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
 
 _SALIENCE_HELP = "Salience s(E; beta): exp (exp(+beta E), default), linear (1 + beta E) or " \
     "seed (exp(-beta E), the seed's formula)."
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.", callback=out_dir)]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
@@ -73,6 +75,13 @@ def demo(
     from ._metrics import basin_curve, corrupt, random_patterns
     from ._network import AttractorNetwork, simulate
 
+    n_levels = 11 if not noise else len(noise)
+    check_budget({"--n-neurons": n_neurons, "--patterns": patterns, "--trials": trials,
+                  "--steps": steps},
+                 memory=4.0 * (2 * n_neurons**2 + patterns * max(trials, 1) * n_neurons
+                               + patterns * max(steps, 1) * n_neurons),
+                 work=2.0 * patterns * n_levels * max(trials, 1) * max(steps, 1)
+                 * n_neurons**2)
     key = jax.random.key(seed)
     k_pat, k_basin, k_cue = jax.random.split(key, 3)
     xi = np.asarray(random_patterns(patterns, n_neurons, key=k_pat))
@@ -92,6 +101,7 @@ def demo(
         cues = np.asarray(corrupt(xi, 0.5, key=k_cue, model="mix"))
         traj = simulate(net, cues, n_steps=steps, save_every=1)
         progress.advance(task)
+    check_finite_result(grid, "attractor demo", "the basin curve; reduce --beta or --gain")
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = new_figure(1, 2, figsize=(12, 4))
     pa.plot_retrieval(xi[0], np.asarray(traj.states[-1, 0]), ax=axes[0], cue=cues[0])
@@ -149,6 +159,11 @@ def scan(
 
     kinds = salience or ["seed", "exp"]
     check_int(beta_num, "beta_num", min_value=1)
+    check_budget({"--n-neurons": n_neurons, "--beta-num": beta_num, "--trials": trials,
+                  "--steps": steps},
+                 memory=4.0 * (n_neurons**2 + max(trials, 1) * n_neurons) * max(beta_num, 1),
+                 work=2.0 * len(kinds) * beta_num * max(trials, 1) * max(steps, 1)
+                 * n_neurons**2)
     betas = np.linspace(beta_min, beta_max, beta_num)
     k_pat, k_scan = jax.random.split(jax.random.key(seed))
     xi = np.asarray(random_patterns(1, n_neurons, key=k_pat))[0]
@@ -200,6 +215,10 @@ def capacity(
 
     sizes = n_neurons or [200]
     check_int(load_num, "load_num", min_value=2)
+    big = max(abs(n) for n in sizes)
+    check_budget({"--n-neurons": big, "--load-num": load_num, "--networks": networks},
+                 memory=4.0 * max(networks, 1) * big**2 * 3,
+                 work=2.0 * load_num * max(networks, 1) * max(load_max, 0.0) * big**4)
     fig, ax = new_figure(figsize=(7, 4.3))
     summary, arrays = {}, {}
     for i, n in enumerate(track(sizes, "capacity", quiet=quiet)):
