@@ -23,6 +23,7 @@ it never prints a traceback. The shared pieces, used by every family's ``cli.py`
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -32,7 +33,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-__all__ = ["ArgumentError", "GuardedGroup", "out_dir", "out_file",
+__all__ = ["ArgumentError", "GuardedGroup", "contract", "out_dir", "out_file",
            "argument_errors", "read_text_arg", "read_mapping_arg", "check_budget",
            "check_finite_result", "check_scheduler_arg"]
 
@@ -80,8 +81,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+_GUARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("engramlab_guarded",
+                                                                default=False)
+
+
+@contextlib.contextmanager
+def contract() -> Iterator[None]:
+    """Within this block the root group applies the CLI contract (``engramlab.cli.main``
+    runs the app in it). Outside it - e.g. ``CliRunner().invoke(app, ...)`` in tests -
+    errors propagate as exceptions, so a test can inspect them; a test can also enter
+    ``contract()`` to run exactly what the ``engramlab`` command runs, in-process."""
+    token = _GUARDED.set(True)
+    try:
+        yield
+    finally:
+        _GUARDED.reset(token)
+
+
 class GuardedGroup(TyperGroup):
-    """The root command group: applies the CLI contract to every sub-command.
+    """The root command group: applies the CLI contract to every sub-command (inside
+    :func:`contract`, which the console script enters).
 
     Runs the command non-standalone and handles what comes out: ``Exit`` keeps its code;
     a usage error, an :class:`EngramlabError`, an :class:`ArgumentError` or an
@@ -93,9 +112,9 @@ class GuardedGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False,
-                                **extra)
+        if not standalone_mode or not _GUARDED.get():
+            return super().main(args, prog_name, complete_var,
+                                standalone_mode=standalone_mode, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False,
                               **extra)

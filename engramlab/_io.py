@@ -90,14 +90,19 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *,
                 formats: tuple[str, ...] = ("png", "svg"), dpi: int = 120) -> list[Path]:
     """Save a matplotlib figure atomically in each of ``formats``; returns the paths.
 
-    ``path`` is the stem (any suffix is replaced).
+    ``path`` is the stem (any suffix is replaced). The bytes are reproducible: the same
+    figure gives the same files (no timestamps, fixed SVG ids).
     """
+    import matplotlib as mpl
+
     stem = Path(path).with_suffix("")
     out = []
     for fmt in formats:
         target = stem.with_suffix("." + fmt)
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        # reproducible bytes: no timestamp, fixed SVG element ids (same figure, same file)
+        meta = {"Date": None} if fmt in ("svg", "pdf") else None
+        with atomic_path(target) as tmp, mpl.rc_context({"svg.hashsalt": "engramlab"}):
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
         out.append(target)
     return out
 

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from ._cli import GuardedGroup, out_dir
+from ._cli import GuardedGroup, contract, out_dir
 
 _PKG = Path(__file__).parent
 
@@ -113,8 +113,9 @@ _add_family_apps()
 
 
 def main() -> None:
-    """Console-script entry point (the root group applies the CLI contract)."""
-    app()
+    """Console-script entry point: runs the app under the CLI contract."""
+    with contract():
+        app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -122,7 +122,7 @@ def execute(res: ResolvedExperiment, *, scheduler: str | None = "inline",
     run_path = out / "run.json"
     record = read_json_or_none(run_path) if run_path.exists() else {"sessions": []}
     if not isinstance(record, dict) or not isinstance(record.get("sessions"), list):
-        from .store import say
+        from .._progress import say
 
         say(f"{run_path} is corrupt; starting a new session record")
         record = {"sessions": []}

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import clean_tmp, read_json_or_none, sha256_file, write_json, write_with
+from .._progress import say
 from ..errors import ConfigError, DataError
 
 __all__ = ["ChunkStore", "open_results", "fingerprint"]
@@ -43,13 +44,6 @@ RESULTS = "results.nc"
 MANIFEST = "store.json"
 SUMS = "SHA256SUMS"
 _SUM_RE = re.compile(r"^([0-9a-f]{64})  (chunk-\d{6,}\.nc)$")
-
-
-def say(message: str) -> None:
-    """Tell the user about a repaired fault (stderr, also when progress is quiet)."""
-    import sys
-
-    print(f"engramlab: {message}", file=sys.stderr, flush=True)
 
 
 def fingerprint(obj: Any) -> str:
@@ -87,6 +81,7 @@ class ChunkStore:
         self.variables = list(variables)
         self.key = key
         self._verified: set[int] | None = None
+        self._suspect = False  # the manifest was corrupt: check chunks belong here
 
     # -- layout --------------------------------------------------------------------
     @property
@@ -115,7 +110,6 @@ class ChunkStore:
         sweep when they are verified.
         """
         man = self.root / MANIFEST
-        self._suspect = False
         if man.exists():
             old = read_json_or_none(man)
             if isinstance(old, dict) and isinstance(old.get("key"), str):
