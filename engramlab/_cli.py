@@ -5,7 +5,8 @@ either succeeds (exit 0) or prints ONE line ``error: <argument>: <what is wrong>
 stderr and exits 2 (1 for a rerun that differs / a failed demo section, 130 on Ctrl-C);
 it never prints a traceback. The shared pieces, used by every family's ``cli.py``:
 
-- :class:`GuardedGroup`, the root command group: turns usage errors, every
+- :class:`GuardedGroup`, the root command group: every float argument of every command
+  must be finite and every integer fit in int64; it turns usage errors, every
   :class:`~engramlab.errors.EngramlabError`, :class:`ArgumentError` and file-system
   errors into that one line (``ENGRAMLAB_DEBUG=1`` shows the traceback instead);
 - :func:`out_dir` / :func:`out_file`: option callbacks that check an output path can be
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,7 +36,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-__all__ = ["ArgumentError", "GuardedGroup", "contract", "out_dir", "out_file",
+__all__ = ["ArgumentError", "GuardedGroup", "contract", "cli_names", "out_dir", "out_file",
            "argument_errors", "read_text_arg", "read_mapping_arg", "check_budget",
            "check_finite_result", "check_scheduler_arg"]
 
@@ -98,6 +101,95 @@ def contract() -> Iterator[None]:
         _GUARDED.reset(token)
 
 
+#: Python name -> command-line name of the parameters of the command being run, so an
+#: error from the library that names ``n_neurons`` reads ``--n-neurons`` on the CLI.
+_SEEN: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("engramlab_seen")
+
+
+#: command-line name -> value of the numeric arguments the user typed
+_GIVEN: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("engramlab_given")
+
+
+def _numeric(v: Any) -> bool:
+    if isinstance(v, list | tuple):
+        return bool(v) and all(_numeric(x) for x in v)
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _cli_names(message: str) -> str:
+    """Name the command-line arguments in a library error: a leading library argument
+    name (``flip: ...``) becomes its option (``--flip``); a message that names none of
+    the options the user gave (a divergence, an overflow) gets them appended."""
+    seen = _SEEN.get({})
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\b", message)
+    if m and m.group(1) in seen and seen[m.group(1)] != m.group(1):
+        message = seen[m.group(1)] + message[m.end():]
+    given = {k: v for k, v in _GIVEN.get({}).items() if _numeric(v)}
+    if given and not any(re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", message)
+                         for k in given):
+        def fmt(v: Any) -> str:
+            return " ".join(fmt(x) for x in v) if isinstance(v, list | tuple) else f"{v:g}"
+
+        shown = ", ".join(f"{k} {fmt(v)}" for k, v in given.items())
+        message = f"{message.rstrip('. ')} (arguments given: {shown})"
+    return message
+
+
+def cli_names(**names: str) -> None:
+    """Inside a command: the library argument ``name`` is given on the command line as
+    ``names[name]`` (``cli_names(betas="--beta-min/--beta-max")``), so its errors name
+    the option."""
+    seen = _SEEN.get(None)
+    if seen is not None:
+        seen.update(names)
+
+
+def _check_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ArgumentError(name, f"expected a finite number, got {value!r}")
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ArgumentError(name, f"expected an integer in [-2^63, 2^63), got {value}")
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_number(name, v)
+
+
+def _harden(group: Any) -> None:
+    """Give every parameter of every (sub-)command the number rule: floats finite, ints
+    within int64 (checked after typer's own conversion, before the command's callback)."""
+    if getattr(group, "_engramlab_hardened", False):
+        return
+    group._engramlab_hardened = True
+    stack = [group]
+    while stack:
+        cmd = stack.pop()
+        stack.extend(getattr(cmd, "commands", {}).values())
+        for p in getattr(cmd, "params", []):
+            if getattr(p, "_engramlab_checked", False):
+                continue
+            orig = p.process_value
+
+            def process_value(ctx: Any, value: Any, _p: Any = p, _orig: Any = orig) -> Any:
+                shown = _param_name(_p, _p.name or "argument")
+                seen = _SEEN.get(None)
+                if seen is not None and _p.name:
+                    seen[_p.name] = shown
+                value = _orig(ctx, value)
+                _check_number(shown, value)
+                given = _GIVEN.get(None)
+                source = ctx.get_parameter_source(_p.name) if _p.name else None
+                if given is not None and getattr(source, "name", "") == "COMMANDLINE":
+                    given[shown] = value
+                return value
+
+            p.process_value = process_value
+            p._engramlab_checked = True
+
+
 class GuardedGroup(TyperGroup):
     """The root command group: applies the CLI contract to every sub-command (inside
     :func:`contract`, which the console script enters).
@@ -112,9 +204,12 @@ class GuardedGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
+        _harden(self)
         if not standalone_mode or not _GUARDED.get():
             return super().main(args, prog_name, complete_var,
                                 standalone_mode=standalone_mode, **extra)
+        _SEEN.set({})
+        _GIVEN.set({})
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False,
                               **extra)
@@ -126,6 +221,11 @@ class GuardedGroup(TyperGroup):
             _fail("interrupted; nothing half-written was left behind", 130)
         except SystemExit:
             raise
+        except typer.TyperException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
+                typer.echo(exc.ctx.get_help())  # a group without its command: its help
+                _fail("missing command (see the list above)", 2)
+            _fail(_describe(exc) or str(exc), 2)
         except BaseException as exc:
             if os.environ.get("ENGRAMLAB_DEBUG"):
                 raise
@@ -133,7 +233,7 @@ class GuardedGroup(TyperGroup):
             if msg is None:
                 _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
                       "(ENGRAMLAB_DEBUG=1 shows the traceback)", 1)
-            _fail(msg, 2)
+            _fail(_cli_names(msg), 2)
         # non-standalone typer returns the exit code of an explicit Exit
         sys.exit(rv if isinstance(rv, int) else 0)
 

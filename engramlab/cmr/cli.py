@@ -34,7 +34,7 @@ _Params = Annotated[Path | None, typer.Option(
 _Set = Annotated[list[str] | None, typer.Option(
     "--set", help="NAME=VALUE parameter override (repeatable).")]
 _Pool = Annotated[int | None, typer.Option(
-    "--pool-size", help="cymr variant: localist pool size (default max item_index + 1).")]
+    "--pool-size", min=1, help="cymr variant: localist pool size (default max item_index + 1).")]
 
 
 def _load_data(data: str, subjects: list[str] | None) -> Any:
@@ -122,7 +122,10 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
             help="Dask scheduler tcp://HOST:PORT (default: in-process cluster).",
             callback=check_scheduler_arg)] = None,
         workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
-        seed: int = 0, maxiter: int = 100, popsize: int = 10, n_starts: int = 4,
+        seed: int = 0,
+        maxiter: Annotated[int, typer.Option(min=1)] = 100,
+        popsize: Annotated[int, typer.Option(min=1)] = 10,
+        n_starts: Annotated[int, typer.Option(min=1)] = 4,
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="Write the table here (.nc NetCDF or .csv).",
             callback=out_file)] = None,

@@ -59,7 +59,7 @@ def plv(
         help="The two conditions to compare (default: the first two, sorted).")] = None,
     sense: Annotated[str, typer.Option(
         help="Condition test on across_trials or within_trial PLV.")] = "across_trials",
-    n_permutations: Annotated[int, typer.Option(help="Label shuffles.")] = 2000,
+    n_permutations: Annotated[int, typer.Option(min=1, help="Label shuffles.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the permutations.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.",
                                       callback=out_dir)] = Path("results/eeg"),

@@ -15,7 +15,7 @@ _Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed.")]
 _Beta = Annotated[float, typer.Option(help="Softmax inverse temperature beta (>= 0).")]
 _Tau = Annotated[float, typer.Option(help="Memory time constant tau_Xi (steps).")]
 _Noise = Annotated[float, typer.Option(help="Std of the noise making targets from memories.")]
-_Steps = Annotated[int, typer.Option("--n-steps", help="Number of Euler steps T.")]
+_Steps = Annotated[int, typer.Option("--n-steps", min=1, help="Number of Euler steps T.")]
 _Out = Annotated[Path | None, typer.Option("--out", "-o", help="Write results as JSON.",
                                             callback=out_file)]
 _Plot = Annotated[Path | None, typer.Option("--plot", help="Save the figure (PNG).",
@@ -24,8 +24,8 @@ _Plot = Annotated[Path | None, typer.Option("--plot", help="Save the figure (PNG
 
 @app.command()
 def run(seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0.4,
-        n_steps: _Steps = 2000, n_v: Annotated[int, typer.Option(help="N_v.")] = 50,
-        n_h: Annotated[int, typer.Option(help="N_h.")] = 4,
+        n_steps: _Steps = 2000, n_v: Annotated[int, typer.Option(min=1, help="N_v.")] = 50,
+        n_h: Annotated[int, typer.Option(min=1, help="N_h.")] = 4,
         dt: Annotated[float, typer.Option(help="Euler step.")] = 1.0,
         out: _Out = None, plot: _Plot = None) -> None:
     """One run of the App. B experiment: memory-target similarity, numerics vs theory."""
@@ -65,7 +65,8 @@ def run(seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0
 
 
 @app.command()
-def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", help="Number of seeds.")] = 100,
+def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", min=1,
+                                             help="Number of seeds.")] = 100,
            seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0.4,
            n_steps: _Steps = 2000,
            tolerance: Annotated[float, typer.Option(help="Tolerance to report.")] = 2e-3,
@@ -111,13 +112,13 @@ def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", help="Number of s
 
 
 @app.command()
-def capacity(seed: _Seed = 0, n_v: Annotated[int, typer.Option(help="N_v.")] = 64,
+def capacity(seed: _Seed = 0, n_v: Annotated[int, typer.Option(min=1, help="N_v.")] = 64,
              k: Annotated[list[int] | None, typer.Option(
                  "--k", help="Numbers of memories (repeatable).")] = None,
              beta: Annotated[list[float] | None, typer.Option(
                  "--beta", help="DAM retrieval betas (repeatable).")] = None,
              flip: Annotated[float, typer.Option(help="Cue bit-flip probability.")] = 0.1,
-             n_cues: Annotated[int, typer.Option(help="Cues per condition.")] = 96,
+             n_cues: Annotated[int, typer.Option(min=1, help="Cues per condition.")] = 96,
              out: _Out = None, plot: _Plot = None) -> None:
     """Learned memories as a dense associative memory vs the Hebbian network."""
     import jax
