@@ -234,7 +234,10 @@ class GuardedGroup(TyperGroup):
                 _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
                       "(ENGRAMLAB_DEBUG=1 shows the traceback)", 1)
             _fail(_cli_names(msg), 2)
-        # non-standalone typer returns the exit code of an explicit Exit
+        # non-standalone typer returns the exit code of an explicit Exit; Ctrl-C inside
+        # the command comes back as typer's Exit(130)
+        if rv == 130:
+            _fail("interrupted; nothing half-written was left behind", 130)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
