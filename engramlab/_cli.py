@@ -355,13 +355,14 @@ def read_mapping_arg(path: str | os.PathLike[str], param: str) -> dict[str, Any]
 MAX_WORK = 1e13
 
 
-def _available_memory() -> float:
+def _total_memory() -> float:
+    """Physical memory of this machine in bytes (what a command can ever hope to use)."""
     try:
         import psutil
 
-        return float(psutil.virtual_memory().available)
+        return float(psutil.virtual_memory().total)
     except Exception:  # pragma: no cover - psutil is installed with distributed
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def _fmt_bytes(n: float) -> str:
@@ -374,17 +375,17 @@ def _fmt_bytes(n: float) -> str:
 
 def check_budget(params: Mapping[str, Any], *, memory: float = 0.0,
                  work: float = 0.0) -> None:
-    """Refuse a command whose estimated ``memory`` (bytes) or ``work`` (float ops) cannot
-    fit on this machine: an :class:`ArgumentError` naming ``params`` (``{"--seeds": 1e9}``)
-    and what they would need. Estimates are lower bounds of the arrays a command holds
-    at once and of the arithmetic it does."""
+    """Refuse a command whose estimated ``memory`` (bytes; more than 80% of this machine's
+    RAM) or ``work`` (float ops; more than :data:`MAX_WORK`) cannot fit: an
+    :class:`ArgumentError` naming ``params`` (``{"--seeds": 1e9}``) and what they need.
+    Estimates are lower bounds of the arrays a command holds at once and of the
+    arithmetic it does."""
     shown = ", ".join(f"{k} {v}" for k, v in params.items())
     first = next(iter(params), "arguments")
-    avail = _available_memory()
-    if memory > avail / 2:
+    total = _total_memory()
+    if memory > 0.8 * total:
         raise ArgumentError(first, f"{shown} would need about {_fmt_bytes(memory)} of memory "
-                            f"(this machine has {_fmt_bytes(avail)} available); use "
-                            "smaller sizes")
+                            f"(this machine has {_fmt_bytes(total)}); use smaller sizes")
     if work > MAX_WORK:
         raise ArgumentError(first, f"{shown} would need about {work:.2g} floating-point "
                             f"operations (the limit is {MAX_WORK:.0e}, hours of CPU time); "
