@@ -274,7 +274,11 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
         from ._scheduler import check_scheduler_address
 
         check_scheduler_address(scheduler)  # the form, and an answer within seconds
-        client = Client(scheduler, timeout="10s")
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ValidationError(f"scheduler: {scheduler} accepts connections but did not "
+                                  f"answer as a Dask scheduler ({exc})") from None
     try:
         mine = software_versions()
         versions = client.run(software_versions)
