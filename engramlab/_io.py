@@ -2,7 +2,9 @@
 
 Each writer writes to a temporary file in the destination folder and then
 ``os.replace``s it, which is atomic on POSIX and Windows, so an interrupt never leaves
-a half-written result behind.
+a half-written result behind. A killed process (SIGKILL, power loss) can leave its
+temporary file (``.<name>.<random>.tmp``) behind: :func:`clean_tmp` removes those on the
+next run. :func:`sha256_file` is the checksum that run manifests record for every file.
 """
 
 from __future__ import annotations
@@ -17,15 +19,21 @@ from typing import Any
 
 __all__ = [
     "atomic_path", "write_json", "write_text", "write_bytes", "save_figure", "to_jsonable",
-    "write_with",
+    "write_with", "sha256_file", "clean_tmp", "read_json_or_none",
 ]
+
+#: Name pattern of the temporary files :func:`atomic_path` creates.
+TMP_GLOB = ".*.tmp"
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *,
+                before_replace: Callable[[Path], Any] | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     On an exception the temporary file is removed and ``path`` is untouched.
+    ``before_replace(tmp)`` runs after the file is complete and before the rename (e.g.
+    to record its checksum, so a file that exists always has one recorded).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,6 +42,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if before_replace is not None:
+            before_replace(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -80,21 +90,63 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *,
                 formats: tuple[str, ...] = ("png", "svg"), dpi: int = 120) -> list[Path]:
     """Save a matplotlib figure atomically in each of ``formats``; returns the paths.
 
-    ``path`` is the stem (any suffix is replaced).
+    ``path`` is the stem (any suffix is replaced). The bytes are reproducible: the same
+    figure gives the same files (no timestamps, fixed SVG ids).
     """
+    import matplotlib as mpl
+
     stem = Path(path).with_suffix("")
     out = []
     for fmt in formats:
         target = stem.with_suffix("." + fmt)
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        # reproducible bytes: no timestamp, fixed SVG element ids (same figure, same file)
+        meta = {"Date": None} if fmt in ("svg", "pdf") else None
+        with atomic_path(target) as tmp, mpl.rc_context({"svg.hashsalt": "engramlab"}):
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
         out.append(target)
     return out
 
 
-def write_with(path: str | os.PathLike[str], writer: Callable[[Path], Any]) -> Path:
-    """Atomically create ``path`` with ``writer(tmp_path)`` (e.g. ``ds.to_netcdf``)."""
-    with atomic_path(path) as tmp:
+def write_with(path: str | os.PathLike[str], writer: Callable[[Path], Any], *,
+               before_replace: Callable[[Path], Any] | None = None) -> Path:
+    """Atomically create ``path`` with ``writer(tmp_path)`` (e.g. ``ds.to_netcdf``);
+    ``before_replace`` as in :func:`atomic_path`."""
+    with atomic_path(path, before_replace=before_replace) as tmp:
         writer(tmp)
     return Path(path)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of the bytes of ``path``."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def clean_tmp(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the orphaned temporary files of killed writes in ``folder`` (not
+    recursive); returns what was removed. Run it before writing into ``folder`` again
+    (not while another process writes there)."""
+    folder = Path(folder)
+    removed = []
+    if folder.is_dir():
+        for p in folder.glob(TMP_GLOB):
+            if p.is_file() and not p.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                    removed.append(p)
+    return removed
+
+
+def read_json_or_none(path: str | os.PathLike[str]) -> Any:
+    """The JSON document in ``path``, or ``None`` when it is missing, empty, truncated or
+    not JSON (a corrupt manifest is treated as absent, never a ``JSONDecodeError``)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 

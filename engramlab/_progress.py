@@ -11,7 +11,15 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["track", "is_quiet", "make_progress"]
+__all__ = ["track", "is_quiet", "make_progress", "say"]
+
+
+def say(message: str) -> None:
+    """Tell the user about a repaired fault (a chunk or file recomputed) on stderr, one
+    line, also when progress is quiet."""
+    import sys
+
+    print(f"engramlab: {message}", file=sys.stderr, flush=True)
 
 
 def is_quiet(quiet: bool | None = None) -> bool:

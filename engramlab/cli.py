@@ -5,6 +5,10 @@ family adds a sub-command group by defining ``app = typer.Typer()`` in
 ``engramlab/<family>/cli.py`` (which must also import heavy libraries only inside its
 commands); :data:`engramlab.experiments.demo.FAMILIES` lists the families, and
 ``experiments`` contributes top-level commands through ``register(app)``.
+
+Every command follows the CLI contract of :mod:`engramlab._cli` (exit 0, or one line
+``error: <argument>: ...`` on stderr and exit 2; never a traceback): the root group is
+:class:`engramlab._cli.GuardedGroup`, and the family commands use its argument checks.
 """
 
 from __future__ import annotations
@@ -16,10 +20,15 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from ._cli import GuardedGroup, contract, out_dir
 
 _PKG = Path(__file__).parent
 
+# --------------------------------------------------------------------------------------
+# the app
+# --------------------------------------------------------------------------------------
 app = typer.Typer(
+    cls=GuardedGroup,
     name="engramlab",
     help="Simulate, fit and visualise associative memory (attractor networks, CMR, "
     "softmax synaptic dynamics, EEG phase locking).",
@@ -56,8 +65,8 @@ def _root(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "results/demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.",
+                                      callback=out_dir)] = Path("results/demo"),
     seed: Annotated[int, typer.Option("--seed", "-s", help="Master random seed.")] = 0,
     only: Annotated[
         list[str] | None,
@@ -104,14 +113,9 @@ _add_family_apps()
 
 
 def main() -> None:
-    """Console-script entry point; turns EngramlabError into a clean message + exit 2."""
-    from .errors import EngramlabError
-
-    try:
+    """Console-script entry point: runs the app under the CLI contract."""
+    with contract():
         app()
-    except EngramlabError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

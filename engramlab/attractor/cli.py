@@ -12,13 +12,15 @@ from typing import Annotated
 
 import typer
 
+from .._cli import check_budget, check_finite_result, cli_names, out_dir
+
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
 
 _SALIENCE_HELP = "Salience s(E; beta): exp (exp(+beta E), default), linear (1 + beta E) or " \
     "seed (exp(-beta E), the seed's formula)."
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.", callback=out_dir)]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
@@ -41,8 +43,9 @@ def _netcdf(ds, path: Path) -> None:
 @app.command()
 def demo(
     out: Out = Path("results/attractor/demo"),
-    n_neurons: Annotated[int, typer.Option("--n-neurons", "-n", help="Network size N.")] = 200,
-    patterns: Annotated[int, typer.Option("--patterns", "-p",
+    n_neurons: Annotated[int, typer.Option("--n-neurons", "-n", min=2,
+                                            help="Network size N.")] = 200,
+    patterns: Annotated[int, typer.Option("--patterns", "-p", min=1,
                                           help="Number of random +-1 patterns.")] = 3,
     emotions: Annotated[list[float] | None, typer.Option(
         "--emotion", "-e", help="Emotion E per pattern (repeat; default 0, 1, 2, ...).")] = None,
@@ -52,10 +55,10 @@ def demo(
     gain: Annotated[float, typer.Option(help="Gain of tanh.")] = 3.0,
     tau: Annotated[float, typer.Option(help="Time constant (ms).")] = 10.0,
     dt: Annotated[float, typer.Option(help="Euler step (ms).")] = 1.0,
-    steps: Annotated[int, typer.Option(help="Recall steps.")] = 80,
+    steps: Annotated[int, typer.Option(min=1, help="Recall steps.")] = 80,
     noise: Annotated[list[float] | None, typer.Option(
         "--noise", help="Cue noise levels (repeat; default 0, 0.1, ..., 1).")] = None,
-    trials: Annotated[int, typer.Option(help="Cues per pattern and noise level.")] = 40,
+    trials: Annotated[int, typer.Option(min=1, help="Cues per pattern and noise level.")] = 40,
     seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -73,6 +76,16 @@ def demo(
     from ._metrics import basin_curve, corrupt, random_patterns
     from ._network import AttractorNetwork, simulate
 
+    cli_names(emotions="--emotion", n_steps="--steps", levels="--noise", noise="--noise",
+              gamma="--gamma", salience_fn="--salience", n="--n-neurons",
+              n_neurons="--n-neurons")
+    n_levels = 11 if not noise else len(noise)
+    check_budget({"--n-neurons": n_neurons, "--patterns": patterns, "--trials": trials,
+                  "--steps": steps},
+                 memory=4.0 * (2 * n_neurons**2 + patterns * max(trials, 1) * n_neurons
+                               + patterns * max(steps, 1) * n_neurons),
+                 work=2.0 * patterns * n_levels * max(trials, 1) * max(steps, 1)
+                 * n_neurons**2)
     key = jax.random.key(seed)
     k_pat, k_basin, k_cue = jax.random.split(key, 3)
     xi = np.asarray(random_patterns(patterns, n_neurons, key=k_pat))
@@ -92,6 +105,7 @@ def demo(
         cues = np.asarray(corrupt(xi, 0.5, key=k_cue, model="mix"))
         traj = simulate(net, cues, n_steps=steps, save_every=1)
         progress.advance(task)
+    check_finite_result(grid, "attractor demo", "the basin curve; reduce --beta or --gain")
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = new_figure(1, 2, figsize=(12, 4))
     pa.plot_retrieval(xi[0], np.asarray(traj.states[-1, 0]), ax=axes[0], cue=cues[0])
@@ -119,17 +133,18 @@ def demo(
 @app.command()
 def scan(
     out: Out = Path("results/attractor/scan"),
-    n_neurons: Annotated[int, typer.Option("--n-neurons", "-n", help="Network size N.")] = 100,
+    n_neurons: Annotated[int, typer.Option("--n-neurons", "-n", min=2,
+                                            help="Network size N.")] = 100,
     emotion: Annotated[float, typer.Option("--emotion", "-e", help="Emotion E.")] = 2.0,
     beta_min: Annotated[float, typer.Option(help="Smallest beta.")] = 0.1,
     beta_max: Annotated[float, typer.Option(help="Largest beta.")] = 5.0,
-    beta_num: Annotated[int, typer.Option(help="Number of beta values.")] = 20,
+    beta_num: Annotated[int, typer.Option(min=1, help="Number of beta values.")] = 20,
     salience: Annotated[list[str] | None, typer.Option(
         help=_SALIENCE_HELP + " Repeat to compare (default: seed and exp).")] = None,
     gamma: Annotated[float, typer.Option(help="Learning rate.")] = 1.0,
     noise: Annotated[float, typer.Option(help="Cue noise s.d. (seed: 0.4).")] = 0.4,
     trials: Annotated[int, typer.Option(help="Trials per beta.")] = 100,
-    steps: Annotated[int, typer.Option(help="Recall steps.")] = 50,
+    steps: Annotated[int, typer.Option(min=1, help="Recall steps.")] = 50,
     tau: Annotated[float, typer.Option(help="Time constant (ms).")] = 10.0,
     seed: Seed = 0,
     quiet: Quiet = False,
@@ -147,8 +162,15 @@ def scan(
     from ..plots._style import new_figure
     from ._metrics import beta_scan, random_patterns
 
+    cli_names(betas="--beta-min/--beta-max", beta="--beta-min/--beta-max",
+              n_steps="--steps", salience_fn="--salience", n="--n-neurons")
     kinds = salience or ["seed", "exp"]
     check_int(beta_num, "beta_num", min_value=1)
+    check_budget({"--n-neurons": n_neurons, "--beta-num": beta_num, "--trials": trials,
+                  "--steps": steps},
+                 memory=4.0 * (n_neurons**2 + max(trials, 1) * n_neurons) * max(beta_num, 1),
+                 work=2.0 * len(kinds) * beta_num * max(trials, 1) * max(steps, 1)
+                 * n_neurons**2)
     betas = np.linspace(beta_min, beta_max, beta_num)
     k_pat, k_scan = jax.random.split(jax.random.key(seed))
     xi = np.asarray(random_patterns(1, n_neurons, key=k_pat))[0]
@@ -177,8 +199,8 @@ def capacity(
         "--n-neurons", "-n", help="Network size(s) N (repeat; default 200).")] = None,
     load_min: Annotated[float, typer.Option(help="Smallest load P/N.")] = 0.06,
     load_max: Annotated[float, typer.Option(help="Largest load P/N.")] = 0.22,
-    load_num: Annotated[int, typer.Option(help="Number of loads.")] = 17,
-    networks: Annotated[int, typer.Option(help="Networks per load.")] = 4,
+    load_num: Annotated[int, typer.Option(min=2, help="Number of loads.")] = 17,
+    networks: Annotated[int, typer.Option(min=1, help="Networks per load.")] = 4,
     gain: Annotated[float, typer.Option(help="Gain of tanh.")] = 20.0,
     flip: Annotated[float, typer.Option(help="Fraction of cue signs flipped.")] = 0.05,
     threshold: Annotated[float, typer.Option(help="Overlap counted as retrieved.")] = 0.99,
@@ -200,6 +222,12 @@ def capacity(
 
     sizes = n_neurons or [200]
     check_int(load_num, "load_num", min_value=2)
+    big = max(abs(n) for n in sizes)
+    cli_names(counts="--load-min/--load-max", n_networks="--networks", n="--n-neurons")
+    check_budget({"--n-neurons": big, "--load-num": load_num, "--networks": networks,
+                  "--load-max": load_max},
+                 memory=4.0 * max(networks, 1) * big**2 * 3,
+                 work=2.0 * load_num * max(networks, 1) * max(load_max, 0.0) * big**4)
     fig, ax = new_figure(figsize=(7, 4.3))
     summary, arrays = {}, {}
     for i, n in enumerate(track(sizes, "capacity", quiet=quiet)):
@@ -222,6 +250,8 @@ def capacity(
                                        "seed": seed, "sizes": summary})
     con = Console()
     for n, s in summary.items():
-        con.print(f"N = {n}: 50% retrieval at P/N = {s['transition_load']:.3f} "
-                  "(Hopfield: 0.138)")
+        a50 = s["transition_load"]
+        where = (f"at P/N = {a50:.3f}" if np.isfinite(a50) else
+                 f"not crossed for P/N in [{load_min:g}, {load_max:g}]")
+        con.print(f"N = {n}: 50% retrieval {where} (Hopfield: 0.138)")
     con.print(f"-> {out}")

@@ -145,6 +145,7 @@ ATTRACTOR_CAPACITY = ModelSpec(
     params=AttractorCapacityParams,
     evaluate=_attractor_capacity_evaluate,
     outputs=ATTRACTOR_CAPACITY_OUTPUTS,
+    nan_outputs=("overlap_neutral",),  # undefined when every pattern is emotional (P = 1)
     description="Retrieval in an emotional attractor network (tau dr/dt = -r + tanh(g W r)) "
                 "against the load P/N: P random patterns imprinted Hebbian-style, pattern 0 "
                 "with salience exp(beta E); every pattern is cued with noise and recalled. "

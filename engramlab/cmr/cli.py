@@ -11,6 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
+from .._cli import (
+    argument_errors,
+    check_budget,
+    check_finite_result,
+    check_scheduler_arg,
+    out_file,
+    read_mapping_arg,
+)
+
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 _Data = Annotated[str, typer.Option(
@@ -27,7 +36,7 @@ _Params = Annotated[Path | None, typer.Option(
 _Set = Annotated[list[str] | None, typer.Option(
     "--set", help="NAME=VALUE parameter override (repeatable).")]
 _Pool = Annotated[int | None, typer.Option(
-    "--pool-size", help="cymr variant: localist pool size (default max item_index + 1).")]
+    "--pool-size", min=1, help="cymr variant: localist pool size (default max item_index + 1).")]
 
 
 def _load_data(data: str, subjects: list[str] | None) -> Any:
@@ -43,10 +52,16 @@ def _load_data(data: str, subjects: list[str] | None) -> Any:
         if not p.exists():
             raise DataError(f"--data: {data!r} is neither a dataset name {sorted(DATASETS)} "
                             "nor an existing file")
+        if not p.is_file():
+            raise DataError(f"--data: {data!r} is not a regular file")
         if p.suffix.lower() in (".h5", ".hdf5"):
-            df = from_arrays(read_jaxcmr_h5(p))
+            with argument_errors("--data", "jaxcmr HDF5 file"):
+                df = from_arrays(read_jaxcmr_h5(p))
         else:
-            df = pd.read_csv(p)
+            with argument_errors("--data", "psifr CSV file"):
+                df = pd.read_csv(p)
+            if df.empty:
+                raise DataError(f"--data: {data!r} has no rows")
     if subjects:
         keep = df["subject"].astype(str).isin(subjects)
         if not keep.any():
@@ -56,8 +71,7 @@ def _load_data(data: str, subjects: list[str] | None) -> Any:
 
 
 def _params(variant: str, params: Path | None, sets: list[str] | None) -> Any:
-    import json
-    import tomllib
+    import math
 
     from ..errors import ConfigError
     from ._params import params_class
@@ -65,10 +79,7 @@ def _params(variant: str, params: Path | None, sets: list[str] | None) -> Any:
     cls = params_class(variant)
     values = cls().to_dict()
     if params is not None:
-        if not params.exists():
-            raise ConfigError(f"--params: no such file {str(params)!r}")
-        text = params.read_text()
-        values.update(tomllib.loads(text) if params.suffix == ".toml" else json.loads(text))
+        values.update(read_mapping_arg(params, "--params"))
     for s in sets or []:
         name, sep, val = s.partition("=")
         if not sep:
@@ -77,6 +88,8 @@ def _params(variant: str, params: Path | None, sets: list[str] | None) -> Any:
             values[name.strip()] = float(val)
         except ValueError:
             raise ConfigError(f"--set: {name.strip()} needs a number, got {val!r}") from None
+        if not math.isfinite(values[name.strip()]):
+            raise ConfigError(f"--set: {name.strip()} needs a finite number, got {val!r}")
     return cls.from_mapping(values, name="--params/--set")
 
 
@@ -91,6 +104,8 @@ def loglik(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Vari
     df = _load_data(data, subject)
     p = _params(variant, params, set_)
     ll = log_likelihood(df, p, variant=variant, per_subject=per_subject, pool_size=pool_size)
+    check_finite_result(ll, "cmr loglik", "the data are impossible under these parameters "
+                        "or the parameters overflow; check --params/--set")
     if per_subject:
         typer.echo(ll.to_string())
     else:
@@ -106,11 +121,16 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
         per_subject: Annotated[bool, typer.Option(
             help="Fit every subject separately on Dask.")] = False,
         scheduler: Annotated[str | None, typer.Option(
-            help="Dask scheduler tcp://HOST:PORT (default: in-process cluster).")] = None,
+            help="Dask scheduler tcp://HOST:PORT (default: in-process cluster).",
+            callback=check_scheduler_arg)] = None,
         workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
-        seed: int = 0, maxiter: int = 100, popsize: int = 10, n_starts: int = 4,
+        seed: int = 0,
+        maxiter: Annotated[int, typer.Option(min=1)] = 100,
+        popsize: Annotated[int, typer.Option(min=1)] = 10,
+        n_starts: Annotated[int, typer.Option(min=1)] = 4,
         out: Annotated[Path | None, typer.Option(
-            "--out", "-o", help="Write the table here (.nc NetCDF or .csv).")] = None,
+            "--out", "-o", help="Write the table here (.nc NetCDF or .csv).",
+            callback=out_file)] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
         ) -> None:
     """Maximum-likelihood fit (group, or per subject on Dask)."""
@@ -120,6 +140,10 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
     df = _load_data(data, subject)
     p = _params(variant, params, set_).to_dict()
     free_names = list(free) if free else list(DEFAULT_FREE[variant])
+    ll_max = float(df["position"].max()) if "position" in df and len(df) else 1.0
+    check_budget({"--maxiter": maxiter, "--popsize": popsize, "--n-starts": n_starts},
+                 work=8.0 * max(maxiter, 1) * max(popsize, 1) * max(n_starts, 1)
+                 * max(len(free_names), 1) * len(df) * ll_max**2)
     fixed = {k: v for k, v in p.items() if k not in free_names}
     kw = dict(variant=variant, method=method, free=free_names, fixed=fixed, seed=seed,
               maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size)
@@ -148,7 +172,8 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
              n_subjects: Annotated[int, typer.Option(min=1)] = 1,
              seed: Annotated[int, typer.Option(help="PRNG seed.")] = 0,
              out: Annotated[Path | None, typer.Option(
-                 "--out", "-o", help="CSV file for the psifr long-format table.")] = None,
+                 "--out", "-o", help="CSV file for the psifr long-format table.",
+                 callback=out_file)] = None,
              ) -> None:
     """Simulate recall sequences (psifr long format), print a summary or write CSV."""
     import jax
@@ -158,6 +183,12 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
     from ._api import simulate as sim_fn
 
     p = _params(variant, params, set_)
+    if data is None:
+        check_budget({"--list-length": list_length, "--n-lists": n_lists,
+                      "--n-subjects": n_subjects},
+                     memory=4.0 * (2 * (list_length + 1) ** 2
+                                   + 4 * list_length * n_lists * n_subjects),
+                     work=4.0 * n_lists * n_subjects * float(list_length) ** 3)
     design: Any = (_load_data(data, subject) if data is not None else
                    {"list_length": list_length, "n_lists": n_lists, "n_subjects": n_subjects})
     df = sim_fn(p, design, key=jax.random.key(seed), variant=variant)

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from .._cli import ArgumentError, argument_errors, check_budget, out_dir, read_text_arg
+
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 SPKIT = "spkit-sample"
@@ -24,9 +26,11 @@ def _read_labels(spec: str | None):
         return None
     p = Path(spec)
     if p.suffix.lower() == ".npy" and p.exists():
-        return np.load(p, allow_pickle=False)
+        with argument_errors("--labels", ".npy file"):
+            return np.load(p, allow_pickle=False)
     if p.exists():
-        lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
+        text = read_text_arg(p, "--labels", "labels file")
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if len(lines) == 1 and "," in lines[0]:
             lines = [v.strip() for v in lines[0].split(",")]
         return np.array(lines)
@@ -55,10 +59,10 @@ def plv(
         help="The two conditions to compare (default: the first two, sorted).")] = None,
     sense: Annotated[str, typer.Option(
         help="Condition test on across_trials or within_trial PLV.")] = "across_trials",
-    n_permutations: Annotated[int, typer.Option(help="Label shuffles.")] = 2000,
+    n_permutations: Annotated[int, typer.Option(min=1, help="Label shuffles.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the permutations.")] = 0,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "results/eeg"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.",
+                                      callback=out_dir)] = Path("results/eeg"),
 ) -> None:
     """Phase-locking values of every channel pair, per condition: tables and figures."""
     import matplotlib
@@ -69,12 +73,25 @@ def plv(
 
     from .._io import save_figure, write_json, write_text, write_with
     from ..plots.eeg import plot_condition_bars, plot_plv_matrix, plot_plv_timecourse
-    from ._data import load_spkit_sample
+    from ._data import load_eeg, load_spkit_sample
     from ._pipeline import phase_locking
 
-    source = load_spkit_sample() if file == SPKIT else Path(file)
-    res = phase_locking(source, band=band, sfreq=sfreq, labels=_read_labels(labels),
-                        epoch_length=epoch_length, window=window, estimator=estimator)
+    if file == SPKIT:
+        source = load_spkit_sample()
+    else:
+        source = Path(file)
+        if not source.is_file():
+            raise ArgumentError("FILE", f"{file!r} is not an existing file (or "
+                                f"'{SPKIT}')")
+    lab = _read_labels(labels)
+    with argument_errors("FILE", "EEG file"):
+        data = load_eeg(source, sfreq=sfreq, labels=lab, epoch_length=epoch_length)
+    res = phase_locking(data, band=band, window=window, estimator=estimator)
+    n_ep, n_ch, n_t = res.phasors.shape[:3]
+    check_budget({"--n-permutations": n_permutations},
+                 memory=8.0 * max(n_permutations, 1) * n_ch * n_ch,
+                 work=4.0 * max(n_permutations, 1) * n_ep * n_ch * n_ch
+                 * (n_t if sense == "within_trial" else 1))
     out.mkdir(parents=True, exist_ok=True)
     written = []
     df = res.to_frame()

@@ -12,10 +12,12 @@ from typing import Annotated
 
 import typer
 
+from .._cli import check_scheduler_arg, out_dir
+
 __all__ = ["register"]
 
 _Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar (for logs).")]
-_Out = Annotated[Path | None, typer.Option("--out", "-o",
+_Out = Annotated[Path | None, typer.Option("--out", "-o", callback=out_dir,
                                            help="Run directory (overrides [outputs] dir).")]
 
 
@@ -48,8 +50,9 @@ def run(
 def sweep(
     config: Annotated[Path, typer.Argument(help="Experiment TOML file.")],
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: an "
-        "in-process LocalCluster).")] = None,
+        "--scheduler", callback=check_scheduler_arg,
+        help="Dask scheduler address tcp://HOST:PORT (default: an in-process "
+        "LocalCluster).")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1,
                                          help="Workers of the local cluster.")] = 1,
     out: _Out = None,
@@ -88,7 +91,7 @@ def validate(
 
 def rerun(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (has config.toml).")],
-    out: Annotated[Path | None, typer.Option("--out", "-o",
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=out_dir,
                                              help="Where to rerun (default DIR/rerun).")] = None,
     quiet: _Quiet = False,
 ) -> None:

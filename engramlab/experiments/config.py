@@ -103,6 +103,9 @@ class ModelSpec:
       same broadcasting as the inputs) overlaid in report figures.
     - ``uses_dataset``: whether ``evaluate`` takes a ``dataset=`` keyword: the config's
       ``[dataset]`` table as a dict (``path`` absolute, ``name``, ``subjects``).
+    - ``nan_outputs``: outputs that may be NaN where they are undefined (e.g. an overlap
+      with the neutral patterns when there are none). Any other non-finite output, and
+      inf anywhere, stops the sweep with a ``DivergenceError`` naming the grid point.
     """
 
     name: str
@@ -112,6 +115,7 @@ class ModelSpec:
     description: str = ""
     theory: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     uses_dataset: bool = False
+    nan_outputs: tuple[str, ...] = ()
 
 
 #: Registry: model name -> ``"module:attribute"`` (lazy) or a :class:`ModelSpec`.
@@ -374,6 +378,10 @@ def _axis_values(name: str, spec: list[float | int] | AxisRange, is_int: bool,
 
     where = f"{source}: grid.{name}"
     if isinstance(spec, AxisRange):
+        for k in ("start", "stop"):
+            if not math.isfinite(getattr(spec, k)):
+                raise ConfigError(f"{where}.{k}: expected a finite number, got "
+                                  f"{getattr(spec, k)!r}")
         if spec.scale == "log":
             if spec.start <= 0 or spec.stop <= 0:
                 raise ConfigError(f"{where}: a log-scale range needs start > 0 and stop > 0, "
@@ -388,6 +396,8 @@ def _axis_values(name: str, spec: list[float | int] | AxisRange, is_int: bool,
             raise ConfigError(f"{where}: expected at least one value, got an empty list")
         out = []
         for i, v in enumerate(spec):
+            if not math.isfinite(float(v)):
+                raise ConfigError(f"{where}[{i}]: expected a finite number, got {v!r}")
             if is_int:
                 if float(v) != round(float(v)):
                     raise ConfigError(f"{where}[{i}]: expected an integer, got {v!r}")
@@ -441,6 +451,8 @@ def resolve(config: ExperimentConfig, *, source: str = "config",
                           "as a grid axis; keep one")
     # fixed params (defaults filled in)
     for k, v in config.params.items():
+        if not math.isfinite(float(v)):
+            raise ConfigError(f"{source}: params.{k}: expected a finite number, got {v!r}")
         is_int = fields[k].annotation is int
         if is_int and float(v) != round(float(v)):
             raise ConfigError(f"{source}: params.{k}: expected {_field_range(schema, k)}, "
@@ -516,6 +528,10 @@ def load_config(path: str | Path, *, out_dir: str | Path | None = None) -> Resol
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a TOML file (not UTF-8 text)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from None
     cfg = parse_config(data, source=str(path))
     if cfg.dataset is not None and cfg.dataset.path is not None and not Path(
             cfg.dataset.path).is_absolute():

@@ -12,8 +12,11 @@ and is listed in :data:`FAMILIES`. The function draws its figures with
 randomness, and returns a :class:`~engramlab.experiments.report.Section`.
 
 Sections are computed one after the other, each written atomically to
-``<out>/<key>/section.json`` when done; ``resume=True`` reuses finished sections, so an
-interrupted demo continues where it stopped.
+``<out>/<key>/section.json`` when done, with the SHA-256 of every file the section
+wrote (figures, NetCDF) and of its own content; ``resume=True`` reuses a finished
+section only if its manifest and all its files still match their checksums, and
+recomputes it otherwise (saying why on stderr), so an interrupted or damaged demo
+continues where it stopped. Orphaned ``*.tmp`` files of killed writes are removed.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import time
 import traceback
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._io import save_figure, write_json, write_with
+from .._io import clean_tmp, save_figure, sha256_file, write_json, write_with
 from .._progress import make_progress
+from ..errors import DataError
 from .report import Figure, Section, load_section, save_section, write_report
 
 _PKG = Path(__file__).resolve().parents[1]
@@ -52,6 +56,8 @@ class DemoContext:
     section: str
     seed: int = 0
     quiet: bool = False
+    #: every file written through :meth:`figure` / :meth:`save_arrays` (checksummed)
+    written: list[Path] = field(default_factory=list)
 
     @property
     def dir(self) -> Path:
@@ -78,7 +84,7 @@ class DemoContext:
         """Save ``fig`` as PNG and SVG under this section, close it, return a Figure."""
         import matplotlib.pyplot as plt
 
-        save_figure(fig, self.dir / name)
+        self.written += save_figure(fig, self.dir / name)
         plt.close(fig)
         return Figure(path=f"{self.section}/{name}.png", caption=caption, title=title)
 
@@ -87,8 +93,10 @@ class DemoContext:
         import xarray as xr
 
         ds = data if isinstance(data, xr.Dataset) else xr.Dataset(data)
-        return write_with(self.dir / f"{name}.nc",
+        path = write_with(self.dir / f"{name}.nc",
                           lambda p: ds.to_netcdf(p, engine="h5netcdf"))
+        self.written.append(path)
+        return path
 
     def progress(self):
         """A rich progress object (disabled when quiet), for long loops in a section."""
@@ -107,6 +115,34 @@ def discover_sections(families: tuple[str, ...] = FAMILIES) -> list[tuple[str, S
         mod = importlib.import_module(f"engramlab.{fam}.demo")
         found.append((fam, mod.demo_section))
     return found
+
+
+def _reusable(manifest: Path, out_dir: Path, seed: int) -> Section | None:
+    """The finished section in ``manifest`` if it and every file it lists are intact
+    (and it ran with ``seed``); otherwise None, with the reason on stderr."""
+    from .._progress import say
+
+    where = manifest.parent.name
+    try:
+        sec = load_section(manifest)
+    except DataError as exc:
+        say(f"demo section {where}: {exc}; recomputing it")
+        return None
+    if sec.error is not None or sec.metrics.get("_seed") != seed:
+        return None
+    if not sec.files:
+        say(f"demo section {where}: {manifest} records no file checksums; recomputing it")
+        return None
+    for rel, digest in sec.files.items():
+        path = out_dir / rel
+        if not path.is_file():
+            say(f"demo section {where}: {path} is missing; recomputing the section")
+            return None
+        if sha256_file(path) != digest:
+            say(f"demo section {where}: {path} does not match its checksum (truncated, "
+                "edited or corrupt); recomputing the section")
+            return None
+    return sec
 
 
 def run_demo(out_dir: str | Path = "results/demo", *, seed: int = 0, quiet: bool = False,
@@ -128,6 +164,7 @@ def run_demo(out_dir: str | Path = "results/demo", *, seed: int = 0, quiet: bool
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    clean_tmp(out_dir)
     fams = tuple(f for f in FAMILIES if only is None or f in only)
     sections: list[Section] = []
     t_start = time.perf_counter()
@@ -136,9 +173,10 @@ def run_demo(out_dir: str | Path = "results/demo", *, seed: int = 0, quiet: bool
         for fam, fn in discover_sections(fams):
             progress.update(task, description=f"demo: {fam}")
             manifest = out_dir / fam / "section.json"
+            clean_tmp(out_dir / fam)
             if resume and manifest.exists():
-                sec = load_section(manifest)
-                if sec.error is None and sec.metrics.get("_seed") == seed:
+                sec = _reusable(manifest, out_dir, seed)
+                if sec is not None:
                     sections.append(sec)
                     progress.advance(task)
                     continue
@@ -150,6 +188,8 @@ def run_demo(out_dir: str | Path = "results/demo", *, seed: int = 0, quiet: bool
                 sec = Section(key=fam, title=fam, error=traceback.format_exc())
             sec.seconds = time.perf_counter() - t0
             sec.metrics["_seed"] = seed
+            sec.files = {p.resolve().relative_to(out_dir.resolve()).as_posix():
+                         sha256_file(p) for p in dict.fromkeys(ctx.written) if p.exists()}
             save_section(sec, manifest)
             sections.append(sec)
             progress.advance(task)

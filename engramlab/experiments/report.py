@@ -9,13 +9,14 @@ system and can be zipped and shared.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._io import to_jsonable, write_json, write_text
+from .._io import read_json_or_none, to_jsonable, write_json, write_text
 
 __all__ = ["Figure", "Table", "Section", "write_report", "load_section", "save_section"]
 
@@ -62,6 +63,8 @@ class Section:
     - ``tables``: :class:`Table` list.
     - ``seconds``: wall time spent computing the section.
     - ``error``: set when the section failed (the report shows it).
+    - ``files``: every file the section wrote (path relative to the demo folder) ->
+      its SHA-256; a resumed demo reuses the section only if they all still match.
     """
 
     key: str
@@ -72,22 +75,46 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _digest(d: dict[str, Any]) -> str:
+    text = json.dumps({k: v for k, v in d.items() if k != "sha256"}, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def save_section(section: Section, path: Path) -> None:
-    """Write a section manifest (JSON) atomically, so a demo can resume."""
-    write_json(path, to_jsonable(section.__dict__ | {
+    """Write a section manifest (JSON) atomically, so a demo can resume. It carries the
+    SHA-256 of its own content (``sha256``), so an edited manifest is detected."""
+    d = to_jsonable(section.__dict__ | {
         "figures": [f.__dict__ for f in section.figures],
         "tables": [t.__dict__ for t in section.tables],
-    }))
+    })
+    d["sha256"] = _digest(d)
+    write_json(path, d)
 
 
 def load_section(path: Path) -> Section:
-    """Read a manifest written by :func:`save_section`."""
-    d = json.loads(Path(path).read_text())
-    d["figures"] = [Figure(**f) for f in d.get("figures", [])]
-    d["tables"] = [Table(**t) for t in d.get("tables", [])]
-    return Section(**d)
+    """Read a manifest written by :func:`save_section`.
+
+    **Raises:** :class:`~engramlab.errors.DataError` when it is missing, truncated, not
+    JSON, not a section, or does not match its own checksum.
+    """
+    from ..errors import DataError
+
+    d = read_json_or_none(path)
+    if not isinstance(d, dict):
+        raise DataError(f"{path}: missing, truncated or not JSON")
+    if d.get("sha256") != _digest(d):
+        raise DataError(f"{path}: does not match its checksum (edited or corrupt)")
+    d.pop("sha256")
+    try:
+        d["figures"] = [Figure(**f) for f in d.get("figures", [])]
+        d["tables"] = [Table(**t) for t in d.get("tables", [])]
+        return Section(**d)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: not a section manifest ({exc})") from None
 
 
 _CSS = """

@@ -18,7 +18,6 @@ directory and compares the results with the recorded ones.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import platform
 import sys
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._io import save_figure, write_json, write_text
+from .._io import clean_tmp, read_json_or_none, save_figure, write_json, write_text
 from ..errors import ConfigError, DataError
 from .config import (
     SEED_DIM,
@@ -121,7 +120,12 @@ def execute(res: ResolvedExperiment, *, scheduler: str | None = "inline",
     })
     merge_s = time.perf_counter() - t0
     run_path = out / "run.json"
-    record = json.loads(run_path.read_text()) if run_path.exists() else {"sessions": []}
+    record = read_json_or_none(run_path) if run_path.exists() else {"sessions": []}
+    if not isinstance(record, dict) or not isinstance(record.get("sessions"), list):
+        from .._progress import say
+
+        say(f"{run_path} is corrupt; starting a new session record")
+        record = {"sessions": []}
     cs = stats.chunk_seconds
     record.update({"name": res.config.name, "model": res.config.model,
                    "engramlab": __version__, "seeds": res.axes[SEED_DIM],
@@ -159,7 +163,11 @@ def load_run_config(run_dir: str | Path, *, out_dir: str | Path | None = None
     path = Path(run_dir) / "config.toml"
     if not path.exists():
         raise ConfigError(f"{run_dir}: not a run directory (no config.toml)")
-    data = tomllib.loads(path.read_text())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: the recorded config is corrupt ({exc}); rerun needs "
+                          "it intact") from None
     cfg = parse_config(data, source=str(path))
     return resolve(cfg, source=str(path), out_dir=out_dir if out_dir is not None
                    else Path(run_dir))
@@ -192,9 +200,9 @@ def rerun(run_dir: str | Path, *, out_dir: str | Path | None = None,
                             f"rerun {b.shape}")
         identical &= bool(np.array_equal(a, b, equal_nan=True))
         diffs[v] = float(np.nanmax(np.abs(a - b))) if a.size else 0.0
-    env_old = {}
-    if (run_dir / "environment.json").exists():
-        env_old = json.loads((run_dir / "environment.json").read_text())
+    env_old = read_json_or_none(run_dir / "environment.json")
+    if not isinstance(env_old, dict):
+        env_old = {}
     env_new = environment()
     comparison = {
         "source": str(run_dir), "identical": identical, "max_abs_diff": diffs,
@@ -290,10 +298,15 @@ def write_run_report(run_dir: str | Path, *, quiet: bool | None = True) -> Path:
 
     run_dir = Path(run_dir)
     ds = open_results(run_dir)
-    cfg = tomllib.loads((run_dir / "config.toml").read_text()) if (
-        run_dir / "config.toml").exists() else {}
-    run = json.loads((run_dir / "run.json").read_text()) if (
-        run_dir / "run.json").exists() else {}
+    try:
+        cfg = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        cfg = {}  # a missing or corrupt record: the report shows what results.nc holds
+    run = read_json_or_none(run_dir / "run.json")
+    if not isinstance(run, dict):
+        run = {}
+    clean_tmp(run_dir)
+    clean_tmp(run_dir / "figures")
     model = ds.attrs.get("model", cfg.get("model", "?"))
     try:
         spec = get_model(model)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._progress import make_progress
-from ..errors import DataError, ValidationError
+from ..errors import DataError, DivergenceError, ValidationError
 from .config import SEED_DIM, ModelSpec, ResolvedExperiment
 from .store import ChunkStore, fingerprint
 
@@ -113,8 +113,12 @@ def evaluate_chunk(spec: ModelSpec, grid: Grid, outputs: list[str], chunk_size: 
                    index: int, dataset: dict[str, Any] | None = None) -> ChunkResult:
     """Evaluate chunk ``index`` of ``grid`` with ``spec.evaluate`` (one vmapped call).
 
-    Runs on a Dask worker (or inline). Checks that every output has one finite-or-NaN
-    value per point and returns float/int NumPy arrays without the padding.
+    Runs on a Dask worker (or inline). Checks that every output has one value per point
+    and that it is finite (NaN only for the outputs in ``spec.nan_outputs``, where it
+    means "undefined at this point"); returns NumPy arrays without the padding.
+
+    **Raises:** :class:`DivergenceError` naming the first grid point (its parameters and
+    seed) where an output is non-finite: a sweep never writes NaN/inf silently.
     """
     t0 = time.perf_counter()
     start = index * chunk_size
@@ -132,7 +136,25 @@ def evaluate_chunk(spec: ModelSpec, grid: Grid, outputs: list[str], chunk_size: 
             raise DataError(f"model {spec.name!r}: output {v!r} has shape {arr.shape}, "
                             f"expected ({seeds.shape[0]},) (one value per grid point)")
         values[v] = arr[: stop - start].copy()
+        _check_finite(spec, v, values[v], params, seeds)
     return ChunkResult(index=index, values=values, seconds=time.perf_counter() - t0)
+
+
+def _check_finite(spec: ModelSpec, name: str, arr: np.ndarray, params: dict[str, np.ndarray],
+                  seeds: np.ndarray) -> None:
+    if not np.issubdtype(arr.dtype, np.inexact):
+        return
+    bad = ~np.isfinite(arr)
+    if name in spec.nan_outputs:
+        bad &= ~np.isnan(arr)
+    if not bad.any():
+        return
+    j = int(np.flatnonzero(bad)[0])
+    point = ", ".join(f"{k}={params[k][j].item()!r}" for k in params)
+    raise DivergenceError(f"model {spec.name!r}: output {name!r} is {arr[j].item()} at the "
+                          f"grid point {point}, seed={int(seeds[j])} ({int(bad.sum())} of "
+                          f"{arr.size} points in this chunk are non-finite); the model "
+                          "diverges there: narrow the grid")
 
 
 # --------------------------------------------------------------------------------------
@@ -195,7 +217,7 @@ def run_sweep(res: ResolvedExperiment, *, scheduler: str | None = None,
     store = make_store(res) if store is None else store
     store.open()
     grid = Grid.from_resolved(res)
-    done = store.done()
+    done = store.verify()
     todo = [i for i in range(store.n_chunks) if i not in done]
     if max_chunks is not None:
         todo = todo[: max(int(max_chunks), 0)]
@@ -249,7 +271,14 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
                                dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout="30s")
+        from ._scheduler import check_scheduler_address
+
+        check_scheduler_address(scheduler)  # the form, and an answer within seconds
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ValidationError(f"scheduler: {scheduler} accepts connections but did not "
+                                  f"answer as a Dask scheduler ({exc})") from None
     try:
         mine = software_versions()
         versions = client.run(software_versions)

@@ -7,21 +7,25 @@ from typing import Annotated
 
 import typer
 
+from .._cli import check_budget, check_finite_result, out_file
+
 app = typer.Typer(no_args_is_help=True, help="Softmax synaptic dynamics (Lotito 2025, App. B).")
 
 _Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed.")]
 _Beta = Annotated[float, typer.Option(help="Softmax inverse temperature beta (>= 0).")]
 _Tau = Annotated[float, typer.Option(help="Memory time constant tau_Xi (steps).")]
 _Noise = Annotated[float, typer.Option(help="Std of the noise making targets from memories.")]
-_Steps = Annotated[int, typer.Option("--n-steps", help="Number of Euler steps T.")]
-_Out = Annotated[Path | None, typer.Option("--out", "-o", help="Write results as JSON.")]
-_Plot = Annotated[Path | None, typer.Option("--plot", help="Save the figure (PNG).")]
+_Steps = Annotated[int, typer.Option("--n-steps", min=1, help="Number of Euler steps T.")]
+_Out = Annotated[Path | None, typer.Option("--out", "-o", help="Write results as JSON.",
+                                            callback=out_file)]
+_Plot = Annotated[Path | None, typer.Option("--plot", help="Save the figure (PNG).",
+                                            callback=out_file)]
 
 
 @app.command()
 def run(seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0.4,
-        n_steps: _Steps = 2000, n_v: Annotated[int, typer.Option(help="N_v.")] = 50,
-        n_h: Annotated[int, typer.Option(help="N_h.")] = 4,
+        n_steps: _Steps = 2000, n_v: Annotated[int, typer.Option(min=1, help="N_v.")] = 50,
+        n_h: Annotated[int, typer.Option(min=1, help="N_h.")] = 4,
         dt: Annotated[float, typer.Option(help="Euler step.")] = 1.0,
         out: _Out = None, plot: _Plot = None) -> None:
     """One run of the App. B experiment: memory-target similarity, numerics vs theory."""
@@ -33,9 +37,14 @@ def run(seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0
     from .._io import save_figure, write_json
     from ._theory import run_appendix
 
+    check_budget({"--n-steps": n_steps, "--n-v": n_v, "--n-h": n_h},
+                 memory=4.0 * (4 * (max(n_steps, 0) + 1) * max(n_h, 1)
+                               + 3 * max(n_steps, 0) * max(n_v, 1)),
+                 work=10.0 * max(n_steps, 0) * max(n_h, 1) * max(n_v, 1))
     res = run_appendix(jax.random.key(seed), beta=beta, tau=tau, noise=noise, dt=dt,
                        n_v=n_v, n_h=n_h, n_steps=n_steps)
     sim, th, th_eq = res["similarity"], res["theory"], res["theory_equal_norms"]
+    check_finite_result([sim, th, th_eq], "softmax run", "reduce --beta or --noise")
     table = Table(title=f"Similarity at t = T = {n_steps} (seed {seed})")
     for col in ("memory", "initial", "numerics", "theory", "max |err|", "max |err| paper"):
         table.add_column(col)
@@ -56,7 +65,8 @@ def run(seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0
 
 
 @app.command()
-def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", help="Number of seeds.")] = 100,
+def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", min=1,
+                                             help="Number of seeds.")] = 100,
            seed: _Seed = 0, beta: _Beta = 2.0, tau: _Tau = 250.0, noise: _Noise = 0.4,
            n_steps: _Steps = 2000,
            tolerance: Annotated[float, typer.Option(help="Tolerance to report.")] = 2e-3,
@@ -69,8 +79,13 @@ def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", help="Number of s
     from .._io import save_figure, write_json
     from ._theory import run_appendix
 
+    check_budget({"--seeds": seeds, "--n-steps": n_steps},
+                 memory=4.0 * 3 * max(seeds, 1) * (max(n_steps, 0) + 1) * 4,
+                 work=10.0 * max(seeds, 1) * max(n_steps, 0) * 4 * 50)
     res = run_appendix(jax.random.key(seed), n_seeds=seeds, beta=beta, tau=tau, noise=noise,
                        n_steps=n_steps)
+    check_finite_result([res["similarity"], res["theory"]], "softmax theory",
+                        "reduce --beta or --noise")
     summary = {}
     for name, key in (("measured_norms", "theory"), ("paper_equal_norms",
                                                       "theory_equal_norms")):
@@ -97,13 +112,13 @@ def theory(seeds: Annotated[int, typer.Option("--seeds", "-n", help="Number of s
 
 
 @app.command()
-def capacity(seed: _Seed = 0, n_v: Annotated[int, typer.Option(help="N_v.")] = 64,
+def capacity(seed: _Seed = 0, n_v: Annotated[int, typer.Option(min=1, help="N_v.")] = 64,
              k: Annotated[list[int] | None, typer.Option(
                  "--k", help="Numbers of memories (repeatable).")] = None,
              beta: Annotated[list[float] | None, typer.Option(
                  "--beta", help="DAM retrieval betas (repeatable).")] = None,
              flip: Annotated[float, typer.Option(help="Cue bit-flip probability.")] = 0.1,
-             n_cues: Annotated[int, typer.Option(help="Cues per condition.")] = 96,
+             n_cues: Annotated[int, typer.Option(min=1, help="Cues per condition.")] = 96,
              out: _Out = None, plot: _Plot = None) -> None:
     """Learned memories as a dense associative memory vs the Hebbian network."""
     import jax
@@ -116,8 +131,13 @@ def capacity(seed: _Seed = 0, n_v: Annotated[int, typer.Option(help="N_v.")] = 6
 
     ks = tuple(k) if k else (2, 4, 8, 16, 32)
     betas = tuple(beta) if beta else (0.03, 0.1, 1.0)
+    kmax = max(abs(x) for x in ks)
+    check_budget({"--n-v": n_v, "--k": kmax, "--n-cues": n_cues},
+                 memory=4.0 * len(ks) * max(n_cues, 1) * (kmax + abs(n_v)) * abs(n_v),
+                 work=20.0 * len(ks) * len(betas) * max(n_cues, 1) * kmax * abs(n_v) * 100)
     res = capacity_sweep(jax.random.key(seed), n_v=n_v, n_memories=ks, betas=betas,
                          flips=(flip,), n_cues=n_cues)
+    check_finite_result(res, "softmax capacity", "reduce --beta")
     table = Table(title=f"Retrieval success (overlap >= 0.95), N_v={n_v}, flip={flip:g}")
     table.add_column("K")
     for b in betas:
