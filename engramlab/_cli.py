@@ -429,8 +429,8 @@ def check_scheduler_arg(ctx: typer.Context, param: typer.CallbackParam,
     that answers within a few seconds (no 30 s wait then an ``OSError``)."""
     if value is None or ctx.resilient_parsing:
         return value
+    from ._scheduler import check_scheduler_address
     from .errors import ValidationError
-    from .experiments._scheduler import check_scheduler_address
 
     name = _param_name(param, "--scheduler")
     try:

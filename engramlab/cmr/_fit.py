@@ -303,7 +303,9 @@ def fit_subjects(data: pd.DataFrame, *, scheduler: str | None = None, workers: i
                                dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout="30s")
+        from .._scheduler import check_scheduler_address
+
+        client = Client(check_scheduler_address(scheduler, "scheduler"), timeout="30s")
     rows = []
     try:
         futures = [client.submit(_fit_one, s, data[data["subject"] == s], kwargs, pure=False)

@@ -271,7 +271,7 @@ def _run_dask(store: ChunkStore, args: tuple, todo: list[int], dataset: dict | N
                                dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
-        from ._scheduler import check_scheduler_address
+        from .._scheduler import check_scheduler_address
 
         check_scheduler_address(scheduler)  # the form, and an answer within seconds
         try:

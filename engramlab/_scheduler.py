@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 
-from ..errors import ValidationError
+from .errors import ValidationError
 
 __all__ = ["parse_scheduler_address", "check_scheduler_address", "CONNECT_TIMEOUT"]
 
