@@ -83,3 +83,26 @@ def test_dataset_errors(tmp_path):
 
     with pytest.raises(DataError, match="99999"):
         execute(res, quiet=True)
+
+
+@pytest.mark.parametrize("variant", ["ecmr", "cmr3"])
+def test_emotional_example_sweep_equals_direct_log_likelihood(tmp_path, variant):
+    """The cmr.loglik.<variant> sweep models read the valence column of the data set."""
+    import pandas as pd
+
+    from engramlab.cmr import log_likelihood
+
+    example = EXAMPLE.parent / f"cmr_loglik_{variant}.toml"
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["run", str(example), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    ds = open_results(out)
+    df = pd.read_csv(EXAMPLE.parent / "data" / "emotional_lists.csv")
+    cfg = load_config(example)
+    spec = get_model(f"cmr.loglik.{variant}")
+    for es in ds["emotion_scale"].values[[0, -1]]:
+        direct = log_likelihood(df, {**spec.params().model_dump(), **cfg.fixed,
+                                     "emotion_scale": float(es), "learning_rate": 0.1},
+                                variant=variant)
+        got = ds["loglik"].sel(emotion_scale=es, learning_rate=0.1).item()
+        np.testing.assert_allclose(got, direct, rtol=1e-10)
