@@ -102,6 +102,8 @@ sphinx_gallery_conf = {
     "examples_dirs": [str(ROOT / "examples" / "gallery")],
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_",
+    "subsection_order": [str(ROOT / "examples" / "gallery" / d) for d in
+                         ("memory", "attractor", "cmr", "softmax", "eeg", "experiments")],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -118,6 +120,8 @@ sphinx_gallery_conf = {
     "capture_repr": (),
     "first_notebook_cell": None,
     "notebook_images": False,
+    # the computation-times pages load jQuery/DataTables from a CDN: not in an offline site
+    "write_computation_times": False,
 }
 
 # -- HTML ------------------------------------------------------------------------------
@@ -127,7 +131,11 @@ html_static_path = ["_static", "_vendor"]
 html_css_files = ["engramlab.css"]
 html_show_sourcelink = False
 html_copy_source = False
+#: search summaries are fetched page by page, which browsers refuse for file:// sites
+html_show_search_summary = False
 html_last_updated_fmt = None
+#: without a default the theme's script logs "invalid theme mode" as a console error
+html_context = {"default_mode": "auto"}
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
@@ -136,7 +144,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 4,
     "icon_links": [],
     "check_switcher": False,
 }

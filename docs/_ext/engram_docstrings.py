@@ -199,8 +199,20 @@ def _patch_autosummary() -> None:
     autosummary.extract_summary = extract_summary
 
 
+def _drop_unimportable_viewcode_modules(app):
+    """viewcode lists modules it could not analyse (``namedtuple_Trajectory``, the
+    synthetic module of a NamedTuple's generated ``__new__``) in ``_modules/index.html``
+    with a link to a page it never writes; forget them before it builds the index."""
+    modules = getattr(app.env, "_viewcode_modules", None)
+    if modules:
+        for name in [k for k, v in modules.items() if not v]:
+            del modules[name]
+    return []
+
+
 def setup(app):
     _patch_autosummary()
+    app.connect("html-collect-pages", _drop_unimportable_viewcode_modules, priority=400)
     app.connect("autodoc-process-docstring", _process)
     app.connect("missing-reference", _missing_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -68,6 +68,8 @@ def _lookup(data: Any, dotted: list[str]) -> Any:
 def _format(value: Any, spec: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
+    if spec.endswith("d") and isinstance(value, float) and value.is_integer():
+        value = int(value)
     return format(value, spec or ".3g")
 
 
@@ -95,7 +97,7 @@ def bench_role(name, rawtext, text, lineno, inliner, options=None, content=None)
         msg = inliner.reporter.warning(f"benchmark field {text!r} not found in {path}",
                                        line=lineno)
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
-    return [nodes.literal(rawtext, _format(value, spec), classes=["engram-measured"])], []
+    return [nodes.inline(rawtext, _format(value, spec), classes=["engram-measured"])], []
 
 
 def demo_role(name, rawtext, text, lineno, inliner, options=None, content=None):
@@ -111,7 +113,7 @@ def demo_role(name, rawtext, text, lineno, inliner, options=None, content=None):
         msg = inliner.reporter.warning(f"demo metric {text!r} not found in {path}",
                                        line=lineno)
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
-    return [nodes.literal(rawtext, _format(value, spec), classes=["engram-measured"])], []
+    return [nodes.inline(rawtext, _format(value, spec), classes=["engram-measured"])], []
 
 
 def _machine(m: dict) -> str:
@@ -120,6 +122,13 @@ def _machine(m: dict) -> str:
     if "jax" in m:
         bits.append(f"JAX {m['jax']} ({m.get('jax_backend', '?')})")
     return ", ".join(bits)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _para(text: str, classes: list[str]) -> nodes.paragraph:
@@ -140,7 +149,7 @@ class MeasuredSource(Directive):
                 path = bench_dir() / f"{name}.json"
                 data = _load(path)
                 if data is None:
-                    text = (f"Benchmark {name}: no result file ({path.relative_to(ROOT)} "
+                    text = (f"Benchmark {name}: no result file ({_shown(path)} "
                             "is written by `make bench`, or `python -m benchmarks "
                             f"{name}`) in this build, so its figures read \"not measured\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
@@ -149,7 +158,7 @@ class MeasuredSource(Directive):
                 date = data.get("date") or _file_date(path)
                 text = (f"Benchmark {name}: {run} of {date} on "
                         f"{_machine(data.get('machine', {}))}; "
-                        f"file benchmarks/results/{name}.json.")
+                        f"file {_shown(path)}.")
                 out.append(_para(text, ["engram-source"]))
             elif kind == "demo":
                 path = demo_dir() / "metrics.json"
@@ -163,7 +172,7 @@ class MeasuredSource(Directive):
                 text = (f"Demo figures: `engramlab demo` (seed {meta.get('seed', '?')}, "
                         f"engramlab {meta.get('engramlab', '?')}) of {_file_date(path)} on "
                         f"{meta.get('machine', '?')}, Python {meta.get('python', '?')}; "
-                        "file results/demo/metrics.json.")
+                        f"file {_shown(path)}.")
                 out.append(_para(text, ["engram-source"]))
             else:
                 raise self.error(f"measured-source: expected bench:NAME or demo, got {arg!r}")

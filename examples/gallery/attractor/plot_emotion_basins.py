@@ -2,13 +2,13 @@
 Which memory wins: seed salience vs enhancing salience
 ======================================================
 
-Three patterns are imprinted into a 200-neuron rate network with emotional weights
-``E = 0, 1, 3`` and ``ΔW = gamma * s(E) * xi xi^T`` (``gamma = 1/N``, ``beta = 1``). With the enhancing salience
-``s(E) = exp(+beta E)`` (engramlab's default) the most emotional memory dominates the
-weights: it is recalled even from very noisy cues while the others are not recalled at
-all. With the seed's literal formula ``exp(-beta E)`` (``salience_fn="seed"``) the
-*neutral* memory wins, against the seed's own text. Each point is the fraction of 30
-corrupted cues that converge back to the pattern.
+Three patterns are imprinted into a 200-neuron rate network with emotional weights ``E =
+0, 1, 3`` and ``ΔW = gamma * s(E) * xi xi^T`` (``gamma = 1/N``, ``beta = 1``). With the
+enhancing salience ``s(E) = exp(+beta E)`` (engramlab's default) the most emotional
+memory dominates the weights: it is recalled even from very noisy cues while the others
+are not recalled at all. With the seed's literal formula ``exp(-beta E)``
+(``salience_fn="seed"``) the *neutral* memory wins, against the seed's own text. Each
+point is the fraction of 30 corrupted cues that converge back to the pattern.
 """
 
 import jax

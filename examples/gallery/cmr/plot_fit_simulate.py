@@ -2,13 +2,13 @@
 Fit CMR to one subject, then simulate it
 ========================================
 
-``cmr.fit(..., method="de")`` maximises the exact log-likelihood of one subject's
-recall sequences (Morton & Polyn 2013, bundled with psifr) by differential evolution,
-scoring each generation's whole population in one vectorised call
-(``method="gradient"`` runs L-BFGS on ``jax.grad`` gradients instead). Three parameters
-are free here, the others keep their defaults. The fitted parameters are then used to simulate the same
-study lists, and psifr's serial position curve, probability of first recall and lag-CRP
-of data and model are compared.
+``cmr.fit(..., method="de")`` maximises the exact log-likelihood of one subject's recall
+sequences (Morton & Polyn 2013, bundled with psifr) by differential evolution, scoring
+each generation's whole population in one vectorised call (``method="gradient"`` runs
+L-BFGS on ``jax.grad`` gradients instead). Three parameters are free here, the others
+keep their defaults. The fitted parameters are then used to simulate the same study
+lists, and psifr's serial position curve, probability of first recall and lag-CRP of
+data and model are compared.
 """
 
 import jax

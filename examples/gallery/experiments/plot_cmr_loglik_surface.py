@@ -15,11 +15,10 @@ import matplotlib.pyplot as plt
 
 from engramlab.experiments import load_config, open_results, run_config
 
-try:
-    here = Path(__file__).resolve().parent
-except NameError:  # executed without a file (e.g. pasted into a console)
-    here = Path("examples/gallery/experiments").resolve()
-config = here.parents[1] / "cmr_loglik.toml"
+# the repository's examples/ folder, from the repository root or from this script's folder
+start = Path.cwd().resolve()
+config = next(d / "examples" / "cmr_loglik.toml" for d in (start, *start.parents)
+              if (d / "examples" / "cmr_loglik.toml").is_file())
 resolved = load_config(config)  # validated: a misspelled key would raise ConfigError here
 print("grid:", resolved.to_dict()["grid"])
 
