@@ -102,7 +102,7 @@ sphinx_gallery_conf = {
     "examples_dirs": [str(ROOT / "examples" / "gallery")],
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_",
-    "subsection_order": [str(ROOT / "examples" / "gallery" / d) for d in
+    "subsection_order": [f"../examples/gallery/{d}" for d in
                          ("memory", "attractor", "cmr", "softmax", "eeg", "experiments")],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,

@@ -13,7 +13,8 @@ Nothing measured is typed into the prose. The guide writes
 - ``{measured-table}``, a directive that tabulates every benchmark result found.
 
 When a file is missing (a fresh clone has neither: ``make bench`` and ``make demo``
-write them), the figure reads "not measured" and the source note says which command
+write them), the figure shows a dash titled "not measured" and the source note says so
+and which command
 produces it: the build never invents a number, and it does not fail for it. A field
 that is missing from a file that *does* exist is a build warning (an error under
 ``-W``): that is a typo or a renamed benchmark field.
@@ -24,6 +25,7 @@ that is missing from a file that *does* exist is a build warning (an error under
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import os
 from pathlib import Path
@@ -73,10 +75,14 @@ def _format(value: Any, spec: str) -> str:
     return format(value, spec or ".3g")
 
 
+MISSING = "—"
+
+
 def _missing(rawtext: str, hint: str) -> nodes.Node:
-    node = nodes.emphasis(rawtext, "not measured", classes=["engram-missing"])
-    node["title"] = hint
-    return node
+    """The figure's place holder: a dash, with the reason as a hover title."""
+    title = html.escape(f"not measured: {hint}")
+    return nodes.raw(rawtext, f'<abbr class="engram-missing" title="{title}">{MISSING}</abbr>',
+                     format="html")
 
 
 def _source_and_spec(text: str) -> tuple[list[str], str]:
@@ -132,7 +138,12 @@ def _shown(path: Path) -> str:
 
 
 def _para(text: str, classes: list[str]) -> nodes.paragraph:
-    return nodes.paragraph(text, text, classes=classes)
+    """A paragraph in which `backticked` words are shown as code."""
+    para = nodes.paragraph("", "", classes=classes)
+    for i, part in enumerate(text.split("`")):
+        if part:
+            para += nodes.literal(part, part) if i % 2 else nodes.Text(part)
+    return para
 
 
 class MeasuredSource(Directive):
@@ -151,7 +162,8 @@ class MeasuredSource(Directive):
                 if data is None:
                     text = (f"Benchmark {name}: no result file ({_shown(path)} "
                             "is written by `make bench`, or `python -m benchmarks "
-                            f"{name}`) in this build, so its figures read \"not measured\".")
+                            f"{name}`) in this build: its figures above are not measured and show "
+                            f"\"{MISSING}\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
                     continue
                 run = "quick run (--quick)" if data.get("quick") else "full run"
@@ -165,7 +177,8 @@ class MeasuredSource(Directive):
                 data = _load(path)
                 if data is None:
                     text = ("Demo figures: no results/demo/metrics.json in this build "
-                            "(`make demo` writes it), so they read \"not measured\".")
+                            "(`make demo` writes it): they are not measured and show "
+                            f"\"{MISSING}\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
                     continue
                 meta = data.get("meta", {})
