@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 
+pytestmark = pytest.mark.slow
+
 FAMILIES = ["memory", "attractor", "cmr", "softmax", "eeg", "experiments", "errors", "typing",
             "plots.memory", "plots.attractor", "plots.cmr", "plots.softmax", "plots.eeg"]
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
 EDITABLE = re.compile(r"^(__editable__.*engramlab.*|_*engramlab.*|__pycache__)$", re.I)
 
 
@@ -55,7 +57,8 @@ def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     # sdist first, then the wheel *from the sdist* (what `python -m build` does), in an
     # isolated build environment (setuptools from PyPI, as for any user)
-    _run([sys.executable, "-m", "build", "--outdir", out, ROOT])
+    proc = _run([sys.executable, "-m", "build", "--outdir", out, ROOT])
+    (out / "build.log").write_text(proc.stdout + proc.stderr)
     return out
 
 
@@ -87,6 +90,10 @@ def _clean_env(tmp: Path) -> dict[str, str]:
 
 
 def test_sdist_and_wheel_contents(dist):
+    # the metadata is current: no "License classifiers are deprecated" / "project.license
+    # as a TOML table is deprecated" warnings from setuptools
+    log = (dist / "build.log").read_text()
+    assert "SetuptoolsDeprecationWarning" not in log, log[-3000:]
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "engramlab").rglob("*.py"))
     sdist = next(dist.glob("engramlab-*.tar.gz"))
     with tarfile.open(sdist) as tar:
