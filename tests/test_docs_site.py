@@ -247,3 +247,36 @@ def test_site_pages_in_chromium(site):
     assert results["guide"]["math"] >= 3  # equations typeset by the bundled MathJax
     assert errors == []
     assert any("api/cmr.html" in h for h in hits), hits
+
+
+def test_every_quoted_field_exists_in_its_source():
+    """Each ``{bench}`NAME.field``` names a benchmark that writes that field, each
+    ``{demo}`family.metric``` a metric that family's demo records (checked on the
+    source, so it holds in a fresh clone where no result file exists yet)."""
+    standard = {"ratio", "ours_s", "baseline_s", "baseline", "machine", "date", "quick",
+                "wall_s", "name"}
+    bad = []
+    for page in sorted(DOCS.glob("*.md")):
+        # examples of the syntax inside code spans (developing.md) are not figures
+        text = re.sub(r"(`{2,4}).*?\1", "", page.read_text(), flags=re.S)
+        for name, path in re.findall(r"\{bench\}`([a-z_0-9]+)\.([a-zA-Z_0-9.\-]+)", text):
+            src = ROOT / "benchmarks" / f"bench_{name}.py"
+            fields = path.split(":")[0].split(".")
+            if not src.is_file():
+                bad.append((page.name, name, "no such benchmark"))
+                continue
+            code = src.read_text()
+            for f in fields:
+                written = rf"\b{re.escape(f)}\b\s*=|\"{re.escape(f)}\""  # kwarg or key
+                if f not in standard and not re.search(written, code):
+                    bad.append((page.name, f"{name}.{path}", f"{f!r} not written"))
+        for fam, metric in re.findall(r"\{demo\}`([a-z_]+)\.([^:`]+)", text):
+            src = ROOT / "engramlab" / fam / "demo.py"
+            if not src.is_file() or f'"{metric}"' not in src.read_text():
+                bad.append((page.name, f"{fam}.{metric}", "not a metric of that demo"))
+        for arg in re.findall(r"^```\{measured-source\}([^\n]*)", page.read_text(), flags=re.M):
+            for item in arg.split():
+                kind, _, name = item.partition(":")
+                if kind == "bench" and not (ROOT / "benchmarks" / f"bench_{name}.py").is_file():
+                    bad.append((page.name, item, "no such benchmark"))
+    assert bad == []

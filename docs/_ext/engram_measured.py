@@ -166,7 +166,7 @@ class MeasuredSource(Directive):
                             f"\"{MISSING}\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
                     continue
-                run = "quick run (--quick)" if data.get("quick") else "full run"
+                run = "quick run (`--quick`)" if data.get("quick") else "full run"
                 date = data.get("date") or _file_date(path)
                 text = (f"Benchmark {name}: {run} of {date} on "
                         f"{_machine(data.get('machine', {}))}; "
