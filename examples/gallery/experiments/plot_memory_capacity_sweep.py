@@ -45,6 +45,8 @@ for n in ds["n_units"].values:
     ax.plot(p, norm.cdf(-np.sqrt(n / np.maximum(p - 1, 1e-9))), "k--", lw=0.8)
 ax.set(xscale="log", xlabel="stored pairs P", ylabel="bit error of recall",
        title="Hebbian linear memory: sweep vs theory (dashed)")
+ax.set_xticks(p, [str(v) for v in p])
+ax.minorticks_off()
 ax.legend()
 fig.tight_layout()
 plt.show()
