@@ -1,4 +1,5 @@
-# engramlab: `make demo` runs the full demo, `make test` runs the test suite.
+# engramlab: `make demo` runs the full demo, `make test` runs the test suite,
+# `make docs` builds the documentation site into docs/_build/html.
 # Both bootstrap .venv from the pinned requirements.lock on first use; re-runs reuse it.
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.engramlab-installed
 OUT    ?= results/demo
 SEED   ?= 0
 
-.PHONY: demo test lint bench lock browser clean
+.PHONY: demo test lint bench lock browser clean docs mathjax dist
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +27,25 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	    (sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive sudo apt-get install -y -qq chromium >/dev/null); }
 
-test: $(STAMP) browser
+# MathJax 3 (npm tarball, sha512-checked, fetched once into docs/_vendor/), so the site
+# renders equations with no CDN at view time.
+MATHJAX := docs/_vendor/mathjax/tex-svg-full.js
+$(MATHJAX): docs/_tools/fetch_mathjax.py
+	$(PYTHON) docs/_tools/fetch_mathjax.py
+mathjax: $(MATHJAX)
+
+# The documentation site (Sphinx + pydata-sphinx-theme + sphinx-gallery), warnings are
+# errors. -E re-reads every page so a warning is never hidden by a cached page; the
+# gallery re-runs only the examples whose source changed. Open docs/_build/html/index.html.
+docs: $(STAMP) $(MATHJAX)
+	$(BIN)/sphinx-build -W --keep-going -E -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+# sdist + wheel into dist/ (the wheel is built from the sdist).
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
+
+test: $(STAMP) browser $(MATHJAX)
 	$(BIN)/ruff check engramlab tests benchmarks
 	$(BIN)/python -m pytest
 
@@ -46,4 +65,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf results .pytest_cache
+	rm -rf results .pytest_cache docs/_build docs/auto_examples docs/sg_execution_times.rst dist

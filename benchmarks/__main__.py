@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import json
 import sys
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         res = mod.run(quick=args.quick)
         res["wall_s"] = time.perf_counter() - t0
+        # when and how it ran: the documentation quotes these next to each figure
+        res["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        res["quick"] = bool(args.quick)
         write_json(args.out / f"{name}.json", res)
         summary[name] = {k: res[k] for k in ("ratio", "ours_s", "baseline_s", "baseline")
                          if k in res}

@@ -1,0 +1,237 @@
+"""Figures quoted in the guide, read from result files when the site is built.
+
+Nothing measured is typed into the prose. The guide writes
+
+- ``{bench}`softmax_appendix.ratio:.0f```: field ``ratio`` of
+  ``benchmarks/results/softmax_appendix.json`` (dotted paths reach nested fields; the
+  part after ``:`` is a Python format spec, default ``.3g``);
+- ``{demo}`softmax.max_abs_error_measured_norms:.1e```: a field of the demo's
+  ``results/demo/metrics.json`` (``sections.<family>.<field>``);
+- ``{measured-source} bench:softmax_appendix`` (or ``demo``), a directive that states
+  where the numbers above came from: file, date, machine, Python/JAX versions, quick
+  or full run;
+- ``{measured-table}``, a directive that tabulates every benchmark result found.
+
+When a file is missing (a fresh clone has neither: ``make bench`` and ``make demo``
+write them), the figure shows a dash titled "not measured" and the source note says so
+and which command
+produces it: the build never invents a number, and it does not fail for it. A field
+that is missing from a file that *does* exist is a build warning (an error under
+``-W``): that is a typo or a renamed benchmark field.
+
+``ENGRAMLAB_BENCH_RESULTS`` / ``ENGRAMLAB_DEMO_DIR`` point the build at other folders.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("ENGRAMLAB_BENCH_RESULTS", ROOT / "benchmarks" / "results"))
+
+
+def demo_dir() -> Path:
+    return Path(os.environ.get("ENGRAMLAB_DEMO_DIR", ROOT / "results" / "demo"))
+
+
+def _load(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _file_date(path: Path) -> str:
+    ts = path.stat().st_mtime
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).isoformat(timespec="seconds") + " (file time)"
+
+
+def _lookup(data: Any, dotted: list[str]) -> Any:
+    for part in dotted:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            raise KeyError(".".join(dotted))
+    return data
+
+
+def _format(value: Any, spec: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if spec.endswith("d") and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return format(value, spec or ".3g")
+
+
+MISSING = "—"
+
+
+def _missing(rawtext: str, hint: str) -> nodes.Node:
+    """The figure's place holder: a dash, with the reason as a hover title."""
+    title = html.escape(f"not measured: {hint}")
+    return nodes.raw(rawtext, f'<abbr class="engram-missing" title="{title}">{MISSING}</abbr>',
+                     format="html")
+
+
+def _source_and_spec(text: str) -> tuple[list[str], str]:
+    path, _, spec = text.partition(":")
+    return path.strip().split("."), spec.strip()
+
+
+def bench_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    parts, spec = _source_and_spec(text)
+    path = bench_dir() / f"{parts[0]}.json"
+    data = _load(path)
+    if data is None:
+        logger.info(f"[engram_measured] {path} not found: '{text}' renders as not measured")
+        return [_missing(rawtext, f"run `make bench` to write {path.name}")], []
+    try:
+        value = _lookup(data, parts[1:])
+    except KeyError:
+        msg = inliner.reporter.warning(f"benchmark field {text!r} not found in {path}",
+                                       line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [nodes.inline(rawtext, _format(value, spec), classes=["engram-measured"])], []
+
+
+def demo_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    parts, spec = _source_and_spec(text)
+    path = demo_dir() / "metrics.json"
+    data = _load(path)
+    if data is None:
+        logger.info(f"[engram_measured] {path} not found: '{text}' renders as not measured")
+        return [_missing(rawtext, "run `make demo` to write results/demo/metrics.json")], []
+    try:
+        value = _lookup(data, ["sections", *parts])
+    except KeyError:
+        msg = inliner.reporter.warning(f"demo metric {text!r} not found in {path}",
+                                       line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [nodes.inline(rawtext, _format(value, spec), classes=["engram-measured"])], []
+
+
+def _machine(m: dict) -> str:
+    bits = [f"{m.get('machine', '?')}", f"{m.get('cpus', '?')} CPUs",
+            f"Python {m.get('python', '?')}"]
+    if "jax" in m:
+        bits.append(f"JAX {m['jax']} ({m.get('jax_backend', '?')})")
+    return ", ".join(bits)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _para(text: str, classes: list[str]) -> nodes.paragraph:
+    """A paragraph in which `backticked` words are shown as code."""
+    para = nodes.paragraph("", "", classes=classes)
+    for i, part in enumerate(text.split("`")):
+        if part:
+            para += nodes.literal(part, part) if i % 2 else nodes.Text(part)
+    return para
+
+
+class MeasuredSource(Directive):
+    """``measured-source`` with ``bench:NAME`` (one or more) or ``demo``."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self):
+        out = []
+        for arg in self.arguments[0].split():
+            kind, _, name = arg.partition(":")
+            if kind == "bench":
+                path = bench_dir() / f"{name}.json"
+                data = _load(path)
+                if data is None:
+                    text = (f"Benchmark {name}: no result file ({_shown(path)} "
+                            "is written by `make bench`, or `python -m benchmarks "
+                            f"{name}`) in this build: its figures above are not measured and show "
+                            f"\"{MISSING}\".")
+                    out.append(_para(text, ["engram-source", "engram-missing"]))
+                    continue
+                run = "quick run (`--quick`)" if data.get("quick") else "full run"
+                date = data.get("date") or _file_date(path)
+                text = (f"Benchmark {name}: {run} of {date} on "
+                        f"{_machine(data.get('machine', {}))}; "
+                        f"file {_shown(path)}.")
+                out.append(_para(text, ["engram-source"]))
+            elif kind == "demo":
+                path = demo_dir() / "metrics.json"
+                data = _load(path)
+                if data is None:
+                    text = ("Demo figures: no results/demo/metrics.json in this build "
+                            "(`make demo` writes it): they are not measured and show "
+                            f"\"{MISSING}\".")
+                    out.append(_para(text, ["engram-source", "engram-missing"]))
+                    continue
+                meta = data.get("meta", {})
+                text = (f"Demo figures: `engramlab demo` (seed {meta.get('seed', '?')}, "
+                        f"engramlab {meta.get('engramlab', '?')}) of {_file_date(path)} on "
+                        f"{meta.get('machine', '?')}, Python {meta.get('python', '?')}; "
+                        f"file {_shown(path)}.")
+                out.append(_para(text, ["engram-source"]))
+            else:
+                raise self.error(f"measured-source: expected bench:NAME or demo, got {arg!r}")
+        return out
+
+
+class MeasuredTable(Directive):
+    """Every benchmark result in the results folder, as one table."""
+
+    def run(self):
+        files = sorted(p for p in bench_dir().glob("*.json") if p.name != "summary.json")
+        if not files:
+            return [_para("No benchmark results in this build: run `make bench`, then "
+                          "`make docs`.", ["engram-missing"])]
+        table = nodes.table(classes=["engram-measured-table"])
+        cols = ["benchmark", "ratio", "ours (s)", "baseline (s)", "baseline", "run",
+                "machine"]
+        tgroup = nodes.tgroup(cols=len(cols))
+        table += tgroup
+        for _ in cols:
+            tgroup += nodes.colspec(colwidth=1)
+        head = nodes.thead()
+        row = nodes.row()
+        for c in cols:
+            row += nodes.entry("", nodes.paragraph(text=c))
+        head += row
+        tgroup += head
+        body = nodes.tbody()
+        for p in files:
+            d = json.loads(p.read_text())
+            run = ("quick " if d.get("quick") else "full ") + (d.get("date") or _file_date(p))
+            vals = [p.stem, _format(d.get("ratio", "—"), ".3g"),
+                    _format(d.get("ours_s", "—"), ".3g"),
+                    _format(d.get("baseline_s", "—"), ".3g"), str(d.get("baseline", "—")),
+                    run, _machine(d.get("machine", {}))]
+            row = nodes.row()
+            for v in vals:
+                row += nodes.entry("", nodes.paragraph(text=v))
+            body += row
+        tgroup += body
+        return [table]
+
+
+def setup(app):
+    app.add_role("bench", bench_role)
+    app.add_role("demo", demo_role)
+    app.add_directive("measured-source", MeasuredSource)
+    app.add_directive("measured-table", MeasuredTable)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
