@@ -62,7 +62,7 @@ class ContextRule(abc.ABC):
 
 @dataclass(frozen=True)
 class ScalarRho(ContextRule):
-    """The papers' rule (Howard & Kahana 2002; Polyn, Norman & Kahana 2009, eq. 2; cymr)::
+    """The papers' rule (Howard & Kahana 2002; Polyn, Norman & Kahana 2009, eq. 2; cymr):
 
         c_in  = c_in / ||c_in||
         rho   = sqrt(1 + B^2 ((c . c_in)^2 - 1)) - B (c . c_in)      (a scalar)
@@ -78,7 +78,7 @@ class ScalarRho(ContextRule):
 
 @dataclass(frozen=True)
 class UnitRho(ContextRule):
-    """jaxcmr's rule (``jaxcmr/components/context.py``, ``TemporalContext.integrate``)::
+    """jaxcmr's rule (``jaxcmr/components/context.py``, ``TemporalContext.integrate``):
 
         c_in  = c_in / sqrt(sum c_in^2 + eps)
         x     = c * c_in                                   (elementwise, per unit)
@@ -346,7 +346,7 @@ def _masked_log(s: jax.Array, recallable: jax.Array) -> jax.Array:
 
 @dataclass(frozen=True)
 class PowerChoice(ChoiceRule):
-    """Luce choice on powered support (jaxcmr's ``power_scale`` + ``lb``)::
+    """Luce choice on powered support (jaxcmr's ``power_scale`` + ``lb``):
 
         s_i = (a_i / max_j a_j)^tau + lb      over recallable items (0 otherwise)
         P(i) = s_i / sum_j s_j
@@ -408,7 +408,7 @@ class StopRule(abc.ABC):
 
 @dataclass(frozen=True)
 class PositionalStop(StopRule):
-    """jaxcmr's ``PositionalTermination``::
+    """jaxcmr's ``PositionalTermination``:
 
         P_stop(j) = min(scale exp(growth j), 1 - lb n_recallable)     (1 if none left)
     """
