@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, check_finite_scalar, check_positive
+from .._validation import (
+    as_array,
+    check_finite_scalar,
+    check_positive,
+    check_resources,
+    nbytes,
+)
 from ..errors import DataError, ShapeError, ValidationError
 
 __all__ = ["EEGEpochs", "EEGContinuous", "load_eeg", "as_labels", "spkit_sample_path",
@@ -110,12 +116,21 @@ def _onsets(n_samples: int, sfreq: float, epoch_length: float | None,
         if tmax is None:
             raise ValidationError("tmax: required (epoch end in s after each event) when "
                                   "events are given")
+        tmax = check_finite_scalar(tmax, "tmax")
+        if tmax <= tmin:
+            raise ValidationError(f"tmax: expected tmax > tmin = {tmin:g} s, got {tmax:g}")
+        check_resources("the epochs", n_bytes=nbytes(samples.size, (tmax - tmin) * sfreq,
+                                                     itemsize=8),
+                        args={"events": samples.size, "tmin": tmin, "tmax": tmax})
         first = int(round(tmin * sfreq))
         n_times = int(round((tmax - tmin) * sfreq)) + 1
         onsets = samples.astype(np.int64) + first
         tmin_out = first / sfreq
     else:
         length = check_positive(2.0 if epoch_length is None else epoch_length, "epoch_length")
+        if length * sfreq > n_samples:
+            raise DataError(f"epoch_length: the recording ({n_samples / sfreq:.3g} s) is "
+                            f"shorter than one epoch ({length:.3g} s)")
         n_times = int(round(length * sfreq))
         onsets = np.arange(0, n_samples - n_times + 1, n_times, dtype=np.int64)
         tmin_out = 0.0
@@ -236,9 +251,9 @@ def _read_file(path: Path, sfreq: float | None) -> Any:
     if suffix == ".npy":
         if sfreq is None:
             raise ValidationError(f"sfreq: required (Hz) for the array file {path.name}")
-        return {"data": np.load(path, allow_pickle=False), "sfreq": sfreq}
+        return {"data": _np_load(path), "sfreq": sfreq}
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
+        with _np_load(path) as z:
             if "data" not in z:
                 raise DataError(f"source: {path.name} has no 'data' array (keys: "
                                 f"{sorted(z.files)})")
@@ -260,6 +275,18 @@ def _read_file(path: Path, sfreq: float | None) -> Any:
         return mne.io.read_raw(path, preload=True, verbose=False)
     except Exception as exc:  # MNE raises many types for unreadable files
         raise DataError(f"source: MNE could not read {path}: {exc}") from exc
+
+
+def _np_load(path: Path) -> Any:
+    """``np.load`` with unreadable files (empty, truncated, not NumPy, pickled) as
+    :class:`DataError`."""
+    import zipfile
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"source: {path} is not a readable NumPy file "
+                        f"({type(exc).__name__}: {exc})"[:300]) from exc
 
 
 def spkit_sample_path() -> Path:
