@@ -41,7 +41,7 @@ from .._validation import (
     check_size,
     nbytes,
 )
-from ..errors import ShapeError, ValidationError
+from ..errors import DataError, ShapeError, ValidationError
 from ._network import (
     AttractorNetwork,
     _check_salience,
@@ -553,6 +553,9 @@ def tsne_embed(states: Any, *, perplexity: float = 5.0, seed: int = 0) -> np.nda
     if perplexity >= x.shape[0]:
         raise ValidationError(f"perplexity: expected a value below the number of states "
                               f"({x.shape[0]}), got {perplexity:g}")
+    if x.shape[0] < 2 or not np.any(np.ptp(x, axis=0) > 0):
+        raise DataError(f"states: t-SNE needs at least 2 distinct states, got {x.shape[0]} "
+                        "state(s), all identical")
     # exact gradients for small sets: as accurate, and much faster than Barnes-Hut there
     method = "exact" if x.shape[0] <= 500 else "barnes_hut"
     out = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca",
