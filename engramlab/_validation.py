@@ -467,3 +467,18 @@ def check_interval(value: Any, name: str, *, dtype: Any = None) -> tuple[float, 
 
 
 __all__.append("check_interval")
+
+
+def check_sequence(value: Any, name: str, *, what: str = "items") -> list:
+    """A list from a non-string iterable (a list, tuple, array of ``what``)."""
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise ValidationError(f"{name}: expected a sequence of {what}, got "
+                              f"{_describe(value)}")
+    try:
+        return list(value)
+    except TypeError:
+        raise ValidationError(f"{name}: expected a sequence of {what}, got "
+                              f"{_describe(value)}") from None
+
+
+__all__.append("check_sequence")

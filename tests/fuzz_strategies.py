@@ -190,7 +190,8 @@ def fuzz_settings(max_examples: int = 10):
     return settings(derandomize=True, max_examples=max_examples, deadline=None,
                     database=None, print_blob=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+                                           HealthCheck.filter_too_much,
+                                           HealthCheck.large_base_example])
 
 
 def fuzz_call(data, fn, spec, check=None, *, allow_nan: bool = False, **fixed):

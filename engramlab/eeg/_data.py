@@ -19,6 +19,7 @@ from .._validation import (
     check_finite_scalar,
     check_positive,
     check_resources,
+    check_sequence,
     nbytes,
 )
 from ..errors import DataError, ShapeError, ValidationError
@@ -100,7 +101,7 @@ def _check_signal(data: np.ndarray, ch_names: tuple[str, ...], what: str = "data
 def _ch_names(ch_names: Any, n: int) -> tuple[str, ...]:
     if ch_names is None:
         return tuple(f"ch{i}" for i in range(n))
-    names = tuple(str(c) for c in ch_names)
+    names = tuple(str(c) for c in check_sequence(ch_names, "ch_names", what="names"))
     if len(names) != n:
         raise ShapeError(f"ch_names: expected {n} names (one per channel), got {len(names)}")
     if len(set(names)) != n:

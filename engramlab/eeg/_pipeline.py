@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_interval
+from .._validation import check_choice, check_int, check_interval, check_sequence
 from ..errors import ShapeError, ValidationError
 from ._data import EEGContinuous, EEGEpochs, load_eeg
 from ._plv import (
@@ -91,7 +91,7 @@ class PhaseLocking:
             return out
         idx = {c: k for k, c in enumerate(self.ch_names)}
         out = []
-        for p in pairs:
+        for p in check_sequence(pairs, "pairs", what="(channel, channel) pairs"):
             try:
                 a, b = p
             except (TypeError, ValueError):
