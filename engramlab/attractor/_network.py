@@ -610,7 +610,7 @@ def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol
     per_step = 4 * f.n_patterns * n if factored else 2 * n * n
     n_saves = 1 if save_every is None else n_steps // save_every + 1
     steps = n_steps if solver == "euler" else max(n_steps, 1) * 6
-    check_resources("this recall", n_bytes=nbytes(n_saves + 2, n_cues, n)
+    check_resources("this recall", n_bytes=2 * nbytes(n_saves + 1, n_cues, n)
                     + (0 if factored else nbytes(n, n)),
                     n_ops=float(steps) * n_cues * (per_step + 10 * n),
                     args={"n_steps": n_steps, "cues": tuple(r0.shape), "n_neurons": n})

@@ -118,7 +118,8 @@ def trials_for_sem(plv: float, sem: float) -> int:
     about 242 and 254 trials per condition for one channel pair.
     """
     s = check_positive(sem, "sem")
-    n = np.ceil(_per_trial_var(plv) / s**2)
+    with np.errstate(divide="ignore", over="ignore"):
+        n = np.ceil(np.float64(_per_trial_var(plv)) / np.float64(s) ** 2)
     if not np.isfinite(n) or n > 2**62:
         raise ValidationError(f"sem: {s:g} is too small: it would need {n:.3g} trials")
     return int(n)

@@ -82,7 +82,6 @@ class SoftmaxSynapses(eqx.Module):
         beta = as_array(self.beta, "beta", allow_empty=True)
         tau = as_array(self.tau, "tau", allow_empty=True)
         dt = as_array(self.dt, "dt", allow_empty=True)
-        as_array(self.bias, "bias", allow_empty=True)
         if np.any(beta < 0):
             raise ValidationError(f"beta: expected values >= 0, got {beta}"[:200])
         if np.any(tau <= 0):
@@ -97,6 +96,7 @@ class SoftmaxSynapses(eqx.Module):
         if too_big:
             raise ValidationError(f"dt: expected dt < tau (explicit Euler with dt >= tau_Xi "
                                   f"overshoots), got dt={dt} and tau={tau}"[:200])
+        as_array(self.bias, "bias", allow_empty=True)
 
     def vector_field(self, t: Any, xi: jax.Array, args: Any, v: jax.Array) -> jax.Array:
         """``dXi/dt = w[:, None] * (-Xi + Lambda + v) / tau``, ``w = softmax(beta Xi v)``."""
