@@ -218,9 +218,10 @@ def check_range(
     *,
     lo_inclusive: bool = True,
     hi_inclusive: bool = True,
+    dtype: Any = None,
 ) -> float:
     """Check ``lo <= value <= hi`` (bounds optional, inclusivity configurable)."""
-    v = check_finite_scalar(value, name)
+    v = check_finite_scalar(value, name, dtype=dtype)
     lo_ok = lo is None or (v >= lo if lo_inclusive else v > lo)
     hi_ok = hi is None or (v <= hi if hi_inclusive else v < hi)
     if not (lo_ok and hi_ok):
@@ -230,14 +231,14 @@ def check_range(
     return v
 
 
-def check_positive(value: Any, name: str) -> float:
+def check_positive(value: Any, name: str, *, dtype: Any = None) -> float:
     """Check ``value > 0`` and finite."""
-    return check_range(value, name, 0.0, None, lo_inclusive=False)
+    return check_range(value, name, 0.0, None, lo_inclusive=False, dtype=dtype)
 
 
-def check_nonnegative(value: Any, name: str) -> float:
+def check_nonnegative(value: Any, name: str, *, dtype: Any = None) -> float:
     """Check ``value >= 0`` and finite."""
-    return check_range(value, name, 0.0, None)
+    return check_range(value, name, 0.0, None, dtype=dtype)
 
 
 def check_int(value: Any, name: str, *, min_value: int | None = None,

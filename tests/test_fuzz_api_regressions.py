@@ -229,7 +229,7 @@ def test_sizes_refused_up_front():
     with pytest.raises(ResourceError, match="n_neurons"):
         at.NeuralResonanceSimulator(10**9)          # `attractor demo -n 1000000000`
     with pytest.raises(ResourceError, match="n_neurons"):
-        at.AttractorNetwork.zeros(10**6).weights    # a dense view of a huge network
+        _ = at.AttractorNetwork.zeros(10**6).weights  # a dense view of a huge network
     with pytest.raises(ResourceError, match="n_seeds"):
         sm.run_appendix(0, n_seeds=10**9)           # `softmax theory --seeds 1e9`
     with pytest.raises(ResourceError, match="n_permutations"):

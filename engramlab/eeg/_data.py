@@ -17,6 +17,7 @@ import numpy as np
 from .._validation import (
     as_array,
     check_finite_scalar,
+    check_int,
     check_positive,
     check_resources,
     check_sequence,
@@ -43,6 +44,11 @@ class EEGEpochs:
     labels: np.ndarray | None = None
     tmin: float = 0.0
 
+    def __post_init__(self):
+        _check_fields(self, ndim=3)
+        if self.labels is not None:
+            as_labels(self.labels, self.data.shape[0])
+
     @property
     def times(self) -> np.ndarray:
         """Sample times (s), shape ``(n_times,)``."""
@@ -64,6 +70,29 @@ class EEGContinuous:
     n_times: int = 0
     labels: np.ndarray | None = None
     tmin: float = 0.0
+
+    def __post_init__(self):
+        _check_fields(self, ndim=2)
+        onsets = as_array(self.onsets, "onsets", ndim=1, kind="int", allow_empty=True)
+        n = check_int(self.n_times, "n_times", min_value=0)
+        if onsets.size and (int(onsets.min()) < 0
+                            or int(onsets.max()) + n > self.data.shape[1]):
+            raise DataError(f"onsets: epochs of {n} samples from onsets in "
+                            f"[{onsets.min()}, {onsets.max()}] extend beyond the recording "
+                            f"({self.data.shape[1]} samples)")
+        if self.labels is not None:
+            as_labels(self.labels, onsets.size)
+
+
+def _check_fields(obj: Any, ndim: int) -> None:
+    """The invariants of :class:`EEGEpochs` / :class:`EEGContinuous` (built by hand)."""
+    data = as_array(obj.data, "data", ndim=ndim, dtype=np.float64)
+    check_positive(obj.sfreq, "sfreq", dtype=np.float64)
+    check_finite_scalar(obj.tmin, "tmin", dtype=np.float64)
+    names = check_sequence(obj.ch_names, "ch_names", what="names")
+    if len(names) != data.shape[-2]:
+        raise ShapeError(f"ch_names: expected {data.shape[-2]} names (one per channel), got "
+                         f"{len(names)}")
 
 
 def as_labels(labels: Any, n_epochs: int, name: str = "labels") -> np.ndarray | None:

@@ -290,7 +290,7 @@ def blas_single_thread():
 
 
 def _check_phasors(z: np.ndarray, name: str = "phasors") -> np.ndarray:
-    z = np.asarray(z)
+    z = as_array(z, name, kind="complex", finite=False, allow_empty=True)
     if z.ndim != 3:
         raise ShapeError(f"{name}: expected a 3-D array (n_epochs, n_channels, n_times), "
                          f"got shape {z.shape}")
