@@ -338,3 +338,23 @@ def test_fuzz_strategies_draw_both_paths():
 
 
 _ = array_arg  # re-exported for other suites
+
+
+@fuzz_settings(3)
+@given(st.data())
+def test_fuzz_seed_figures(data):
+    import matplotlib.pyplot as plt
+
+    sim = at.NeuralResonanceSimulator(N, tau=10.0)
+    sim.imprint_memory(XI[0], 1.0)
+    try:
+        fuzz_call(data, at.plot_phase_space, {
+            "simulator": (st.just(sim), st.sampled_from([None, "sim"])),
+            "patterns": (st.just(np.vstack([XI, -XI])), hostile_arrays((4, N)))})
+        fuzz_call(data, at.plot_convergence, {
+            "simulator": (st.just(sim), st.sampled_from([None])), "pattern": arr((N,)),
+            "noise_levels": v(st.just((0.1, 0.5))), "key": key()})
+        fuzz_call(data, sim.visualize_attractor, {
+            "base_pattern": arr((N,)), "noise_levels": size([8]), "key": key()})
+    finally:
+        plt.close("all")
