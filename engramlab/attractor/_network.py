@@ -618,9 +618,10 @@ def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol
     drive_fn, params = _resolve_drive(drive, alpha, network.n_neurons, batch)
     if not _traced(r0):
         t0 = jnp.zeros((), r0.dtype)
-        if drive_fn is not None:
+        if drive_fn is not None and drive_fn is not _drive_const:  # arrays: checked above
             _check_field(drive_fn, "drive", r0, t0, params)
-        _check_field(network.activation, "activation", r0, r0)
+        if network.activation is not jnp.tanh:
+            _check_field(network.activation, "activation", r0, r0)
     common = dict(tau=network.tau, dt=network.dt, gain=network.gain,
                   activation=network.activation, drive_fn=drive_fn, n_steps=n_steps,
                   save_every=save_every)
