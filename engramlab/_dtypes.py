@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
+
+import numpy as np
 
 
 def default_float() -> Any:
@@ -11,3 +15,19 @@ def default_float() -> Any:
     import jax.numpy as jnp
 
     return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+
+
+def working_dtype() -> np.dtype:
+    """The NumPy dtype of the JAX working precision, without importing JAX.
+
+    float64 when x64 is on (``jax.config.jax_enable_x64`` if JAX is imported, else the
+    ``JAX_ENABLE_X64`` environment variable), float32 otherwise. The validation layer
+    checks that floating input is finite *after* the cast to this dtype.
+    """
+    jax = sys.modules.get("jax")
+    if jax is not None and hasattr(jax, "config"):
+        x64 = bool(jax.config.jax_enable_x64)
+    else:
+        x64 = os.environ.get("JAX_ENABLE_X64", "").strip().lower() in ("1", "true", "yes",
+                                                                          "on")
+    return np.dtype(np.float64 if x64 else np.float32)

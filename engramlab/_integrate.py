@@ -11,14 +11,15 @@ The Euler step is ``y_{k+1} = y_k + dt * f(t_k, y_k, args, x_k)`` with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import DivergenceError
+from ._validation import MAX_STEPS, check_size
+from .errors import DivergenceError, ValidationError
 
 __all__ = ["euler_scan", "ensure_finite"]
 
@@ -55,9 +56,7 @@ def euler_scan(
     ``n_steps // save_every + 1`` and includes ``y0`` first, or is ``None`` when
     ``save_every is None``.
     """
-    n_steps = int(n_steps)
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    n_steps = check_size(n_steps, "n_steps", min_value=0, max_value=MAX_STEPS)
     dt = jnp.asarray(dt)
 
     def step(carry, x):
@@ -75,11 +74,10 @@ def euler_scan(
         traj = jax.tree_util.tree_map(lambda a: a[None], y0)
         return y_final, traj
 
-    save_every = int(save_every)
-    if save_every < 1 or n_steps % save_every:
-        raise ValueError(
-            f"save_every must divide n_steps ({n_steps}) and be >= 1, got {save_every}"
-        )
+    save_every = check_size(save_every, "save_every")
+    if n_steps % save_every:
+        raise ValidationError(
+            f"save_every: expected a divisor of n_steps ({n_steps}), got {save_every}")
     n_saves = n_steps // save_every
     chunked = (
         None
@@ -100,18 +98,48 @@ def euler_scan(
     return y_final, traj
 
 
-def ensure_finite(x: Any, what: str) -> Any:
+_HINT = "Reduce dt relative to tau, the learning rate or the weight scale."
+
+
+def _params_text(params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return ""
+    parts = []
+    for k, v in params.items():
+        try:
+            v = float(v) if np.ndim(v) == 0 else v
+        except (TypeError, ValueError):
+            pass
+        parts.append(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"[:60])
+    return " with " + ", ".join(parts)
+
+
+def ensure_finite(x: Any, what: str, params: Mapping[str, Any] | None = None, *,
+                  hint: str = _HINT) -> Any:
     """Raise :class:`DivergenceError` if any leaf of ``x`` holds NaN or inf.
 
     Call at the boundary, after a jitted computation returns, so a diverging run is
-    reported instead of silently returning NaN.
+    reported instead of silently returning NaN; ``params`` (name -> value) are the
+    parameters that set the run, named in the message. Under ``jit``/``vmap`` (traced
+    leaves) the check is an :func:`equinox.error_if` on the returned value instead:
+    use the return value.
     """
-    for leaf in jax.tree_util.tree_leaves(x):
+    leaves = jax.tree_util.tree_leaves(x)
+    msg = f"{what} diverged (NaN or inf){_params_text(params)}. {hint}"
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        import equinox as eqx
+
+        def check(leaf):
+            if not jnp.issubdtype(jnp.result_type(leaf), jnp.inexact):
+                return leaf
+            return eqx.error_if(leaf, ~jnp.all(jnp.isfinite(leaf)), msg)
+
+        return jax.tree_util.tree_map(check, x)
+    for leaf in leaves:
         arr = np.asarray(leaf)
-        if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+        if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
             n_bad = int((~np.isfinite(arr)).sum())
             raise DivergenceError(
-                f"{what} diverged: {n_bad} of {arr.size} values are NaN or inf. "
-                "Reduce dt relative to tau, the learning rate or the weight scale."
-            )
+                f"{what} diverged: {n_bad} of {arr.size} values are NaN or inf"
+                f"{_params_text(params)}. {hint}")
     return x

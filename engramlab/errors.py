@@ -13,6 +13,7 @@ __all__ = [
     "ShapeError",
     "DataError",
     "ConfigError",
+    "ResourceError",
     "DivergenceError",
     "ConvergenceWarning",
     "StabilityWarning",
@@ -29,6 +30,11 @@ class ValidationError(EngramlabError, ValueError):
 
 class ShapeError(ValidationError):
     """An array argument has the wrong shape or number of dimensions."""
+
+
+class ResourceError(ValidationError):
+    """A requested size needs more memory or work than this machine allows (refused up
+    front, before anything is allocated; see ``engramlab._validation.MEMORY_LIMIT_BYTES``)."""
 
 
 class DataError(EngramlabError, ValueError):

@@ -30,14 +30,18 @@ import numpy as np
 from .._integrate import ensure_finite
 from .._validation import (
     as_array,
+    as_key,
     check_choice,
     check_finite_scalar,
     check_int,
     check_nonnegative,
     check_positive,
     check_range,
+    check_resources,
+    check_size,
+    nbytes,
 )
-from ..errors import ShapeError, ValidationError
+from ..errors import DataError, ShapeError, ValidationError
 from ._network import (
     AttractorNetwork,
     _check_salience,
@@ -56,17 +60,7 @@ __all__ = [
 ]
 
 NOISE_MODELS = ("additive", "mix", "flip")
-
-
-def as_key(key: Any, name: str = "key") -> jax.Array:
-    """A JAX PRNG key from a key or an integer seed."""
-    if isinstance(key, jax.Array) and (jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-                                       or (key.dtype == jnp.uint32 and key.shape == (2,))):
-        return key
-    if isinstance(key, int | np.integer) and not isinstance(key, bool):
-        return jax.random.key(int(key))
-    raise ValidationError(f"{name}: expected a JAX PRNG key (jax.random.key(seed)) or an "
-                          f"integer seed, got {type(key).__name__} {key!r}"[:200])
+_BIG = "the inputs are too large for the working dtype (the result overflows): rescale them"
 
 
 def _patterns2(patterns: Any, name: str = "patterns") -> tuple[np.ndarray, bool]:
@@ -89,7 +83,7 @@ def overlap(states: Any, patterns: Any) -> jax.Array:
     if r.shape[-1] != p.shape[-1]:
         raise ShapeError(f"patterns: expected last dimension {r.shape[-1]} to match states, "
                          f"got shape {p.shape}")
-    return (r @ p.T) / r.shape[-1]
+    return ensure_finite((r @ p.T) / r.shape[-1], "overlap", hint=_BIG)
 
 
 def cosine_similarity(states: Any, patterns: Any) -> jax.Array:
@@ -104,7 +98,8 @@ def cosine_similarity(states: Any, patterns: Any) -> jax.Array:
     np_ = jnp.linalg.norm(p, axis=-1, keepdims=True)
     num = r @ p.T
     den = nr * np_.T if p.ndim == 2 else nr[..., 0] * np_[0]
-    return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0)
+    out = jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0)
+    return ensure_finite(out, "cosine_similarity", hint=_BIG)
 
 
 def mse(states: Any, patterns: Any) -> jax.Array:
@@ -118,8 +113,10 @@ def mse(states: Any, patterns: Any) -> jax.Array:
         raise ShapeError(f"patterns: expected last dimension {r.shape[-1]} to match states, "
                          f"got shape {p.shape}")
     if p.ndim == 1:
-        return jnp.mean((r - p) ** 2, axis=-1)
-    return jnp.mean((r[..., None, :] - p) ** 2, axis=-1)
+        out = jnp.mean((r - p) ** 2, axis=-1)
+    else:
+        out = jnp.mean((r[..., None, :] - p) ** 2, axis=-1)
+    return ensure_finite(out, "mse", hint=_BIG)
 
 
 # --------------------------------------------------------------------------- noise
@@ -128,8 +125,10 @@ def mse(states: Any, patterns: Any) -> jax.Array:
 def random_patterns(n_patterns: int, n_neurons: int, *, key: Any) -> jax.Array:
     """``n_patterns`` random ``+-1`` patterns (each entry +1 with probability 1/2),
     shape ``(P, N)``."""
-    p = check_int(n_patterns, "n_patterns", min_value=1)
-    n = check_int(n_neurons, "n_neurons", min_value=1)
+    p = check_size(n_patterns, "n_patterns")
+    n = check_size(n_neurons, "n_neurons")
+    check_resources("random_patterns", n_bytes=2 * nbytes(p, n),
+                    args={"n_patterns": p, "n_neurons": n})
     bits = jax.random.bernoulli(as_key(key), 0.5, (p, n))
     return jnp.where(bits, 1.0, -1.0).astype(default_float())
 
@@ -160,7 +159,8 @@ def corrupt(patterns: Any, noise: float, *, key: Any, model: str = "additive") -
     noise = check_nonnegative(noise, "noise")
     if model == "flip":
         check_range(noise, "noise", 0.0, 1.0)
-    return _corrupt(p, noise, as_key(key), model)
+    out = _corrupt(p, noise, as_key(key), model)
+    return ensure_finite(out, "corrupt", {"noise": noise}, hint=_BIG)
 
 
 # --------------------------------------------------------------------------- strength, basins
@@ -222,8 +222,18 @@ def basin_curve(network: AttractorNetwork, patterns: Any, noise_levels: Any, *, 
         raise ValidationError(f"noise_levels: expected values >= 0, got {levels}")
     trials = _check_trials(trials)
     threshold = check_positive(threshold, "threshold")
-    n_steps = check_int(n_steps, "n_steps", min_value=0)
+    n_steps = check_size(n_steps, "n_steps", min_value=0, max_value=2**31 - 1)
     check_choice(noise_model, "noise_model", NOISE_MODELS)
+    if noise_model == "flip" and np.any(levels > 1):
+        raise ValidationError(f"noise_levels: flip probabilities must be in [0, 1], got "
+                              f"{levels}")
+    n = network.n_neurons
+    n_cues = p.shape[0] * levels.size * trials
+    check_resources("basin_curve", n_bytes=4 * nbytes(n_cues, n) + 2 * nbytes(n, n),
+                    n_ops=float(n_steps + 1) * n_cues * (2 * n * n + 10 * n),
+                    args={"patterns": p.shape, "noise_levels": levels.size,
+                          "trials": trials, "n_steps": n_steps})
+    key = as_key(key)
     if not bool(jnp.all(jnp.isfinite(network.weights))):
         raise ValidationError("weights: expected finite values, got NaN or inf in the "
                               "network's weight matrix")
@@ -232,7 +242,9 @@ def basin_curve(network: AttractorNetwork, patterns: Any, noise_levels: Any, *, 
                        as_key(key), threshold, trials=trials, noise_model=noise_model,
                        tau=network.tau, dt=network.dt, gain=network.gain,
                        activation=network.activation, n_steps=n_steps)
-    rate = np.asarray(ensure_finite(rate, "basin curve"))
+    rate = np.asarray(ensure_finite(rate, "basin curve", {
+        "tau": network.tau, "dt": network.dt, "gain": network.gain, "n_steps": n_steps,
+        "noise_levels": levels}))
     return rate[0] if single else rate
 
 
@@ -298,9 +310,15 @@ def beta_scan(pattern: Any, betas: Any = None, *, key: Any, emotion: float = 2.0
     trials = _check_trials(trials)
     noise = check_nonnegative(noise, "noise")
     threshold = check_positive(threshold, "threshold")
-    n_steps = check_int(n_steps, "n_steps", min_value=0)
+    n_steps = check_size(n_steps, "n_steps", min_value=0, max_value=2**31 - 1)
     gamma = check_finite_scalar(gamma, "gamma")
     net = AttractorNetwork.zeros(p.shape[0], tau=tau, dt=dt, gain=gain, activation=activation)
+    n = p.shape[0]
+    check_resources("beta_scan", n_bytes=b.size * (4 * nbytes(trials, n) + 2 * nbytes(n, n)),
+                    n_ops=float(n_steps + 1) * b.size * trials * (2 * n * n + 10 * n),
+                    args={"betas": b.size, "trials": trials, "n_steps": n_steps,
+                          "pattern": p.shape})
+    key = as_key(key)
     dtype = default_float()
     sal = jnp.stack([salience(emotion, float(bb), salience_fn) for bb in b]).astype(dtype)
     if not bool(jnp.all(jnp.isfinite(sal))):
@@ -311,7 +329,8 @@ def beta_scan(pattern: Any, betas: Any = None, *, key: Any, emotion: float = 2.0
                               dt=net.dt, gain=net.gain, activation=net.activation,
                               n_steps=n_steps,
                               zero_diagonal=bool(zero_diagonal))
-    ensure_finite(finals, "beta scan")
+    ensure_finite(finals, "beta scan", {"gamma": gamma, "emotion": emotion, "betas": b,
+                                        "tau": net.tau, "dt": net.dt, "gain": net.gain})
     return np.asarray(rate)
 
 
@@ -388,21 +407,28 @@ def capacity_curve(n_neurons: int, n_patterns: Sequence[int], *, key: Any,
     (mean fraction retrieved, ``(L,)``), ``success_per_network`` ``(L, n_networks)``,
     ``mean_overlap`` ``(L,)``.
     """
-    n = check_int(n_neurons, "n_neurons", min_value=2)
+    n = check_size(n_neurons, "n_neurons", min_value=2)
     counts = as_array(n_patterns, "n_patterns", ndim=1, kind="int")
     if np.any(counts < 1):
         raise ValidationError(f"n_patterns: expected positive counts, got {counts}")
-    nets = check_int(n_networks, "n_networks", min_value=1)
+    nets = check_size(n_networks, "n_networks")
     flip = check_range(flip, "flip", 0.0, 1.0)
     threshold = check_range(threshold, "threshold", -1.0, 1.0)
-    n_steps = check_int(n_steps, "n_steps", min_value=1)
+    n_steps = check_size(n_steps, "n_steps", max_value=2**31 - 1)
     net = AttractorNetwork.zeros(1, tau=tau, dt=dt, gain=gain)  # validates tau, dt, gain
+    p_max = int(counts.max())
+    runs = counts.size * nets
+    check_resources("capacity_curve", n_bytes=runs * (4 * nbytes(p_max, n) + 2 * nbytes(n, n)),
+                    n_ops=float(n_steps + 1) * runs * p_max * (2 * n * n + 10 * n)
+                    + float(runs) * p_max * n * n,
+                    args={"n_neurons": n, "n_patterns": p_max, "n_networks": nets,
+                          "n_steps": n_steps})
     keys = jax.random.split(as_key(key), counts.size * nets)
     cnt = jnp.asarray(np.repeat(counts, nets), default_float())
     succ, mbar = _capacity_core(keys, cnt, flip, threshold, n_neurons=n,
                                 p_max=int(counts.max()), n_steps=n_steps, tau=net.tau,
                                 dt=net.dt, gain=net.gain)
-    ensure_finite(mbar, "capacity curve")
+    ensure_finite(mbar, "capacity curve", {"gain": net.gain, "tau": net.tau, "dt": net.dt})
     succ = np.asarray(succ).reshape(counts.size, nets)
     mbar = np.asarray(mbar).reshape(counts.size, nets)
     return {"n_patterns": counts, "load": counts / n, "success": succ.mean(axis=1),
@@ -416,6 +442,7 @@ def capacity_transition(load: Any, success: Any, level: float = 0.5) -> float:
     y = as_array(success, "success", ndim=1)
     if x.shape != y.shape:
         raise ShapeError(f"success: expected shape {x.shape} like load, got {y.shape}")
+    level = check_finite_scalar(level, "level")
     below = np.nonzero(y < level)[0]
     if below.size == 0:
         return float("nan")
@@ -442,6 +469,8 @@ def classify_states(states: Any, patterns: Any, *, retrieved: float = 0.95,
 
     **Returns:** integer codes, shape ``states.shape[:-1]``.
     """
+    retrieved = check_finite_scalar(retrieved, "retrieved")
+    mixture = check_finite_scalar(mixture, "mixture")
     m = np.abs(np.asarray(overlap(states, np.atleast_2d(as_array(patterns, "patterns",
                                                                   ndim=(1, 2))))))
     ret = m.max(axis=-1) >= retrieved
@@ -472,15 +501,23 @@ def convergence_curves(network: AttractorNetwork, pattern: Any,
 
     **Returns:** shape ``(L, n_steps + 1)``.
     """
+    if not isinstance(network, AttractorNetwork):
+        raise ValidationError(f"network: expected an AttractorNetwork, got "
+                              f"{type(network).__name__}")
     p = as_array(pattern, "pattern", ndim=1)
     levels = as_array(noise_levels, "noise_levels", ndim=1)
-    dtype = network.weights.dtype
+    if p.shape[0] != network.n_neurons:
+        raise ShapeError(f"pattern: expected shape ({network.n_neurons},), got {p.shape}")
+    n_steps = check_size(n_steps, "n_steps", min_value=0, max_value=2**31 - 1)
+    dtype = network.dtype
     pj = jnp.asarray(p, dtype)
     z = jax.random.normal(as_key(key), (levels.size, p.shape[0]), dtype)
     lv = jnp.asarray(levels, dtype)[:, None]
     cues = pj * (1.0 - lv) + z * lv
     traj = simulate(network, cues, n_steps=n_steps, save_every=1)
-    return np.asarray(jnp.mean((traj.states - pj) ** 2, axis=-1).T)
+    out = jnp.mean((traj.states - pj) ** 2, axis=-1).T
+    return np.asarray(ensure_finite(out, "convergence_curves", {"noise_levels": levels},
+                                    hint=_BIG))
 
 
 def pca_project(states: Any, n_components: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -490,7 +527,10 @@ def pca_project(states: Any, n_components: int = 3) -> tuple[np.ndarray, np.ndar
     SVD; ``k = min(n_components, M, N)``).
     """
     x = np.asarray(as_array(states, "states", ndim=2), dtype=np.float64)
-    k = check_int(n_components, "n_components", min_value=1)
+    k = check_size(n_components, "n_components")
+    check_resources("pca_project", n_bytes=4 * nbytes(*x.shape, itemsize=8),
+                    n_ops=4.0 * x.shape[0] * x.shape[1] * min(x.shape),
+                    args={"states": x.shape})
     xc = x - x.mean(axis=0)
     u, s, vt = np.linalg.svd(xc, full_matrices=False)
     k = min(k, vt.shape[0])
@@ -506,10 +546,18 @@ def tsne_embed(states: Any, *, perplexity: float = 5.0, seed: int = 0) -> np.nda
 
     x = np.asarray(as_array(states, "states", ndim=2), dtype=np.float64)
     perplexity = check_positive(perplexity, "perplexity")
+    seed = check_int(seed, "seed", min_value=0, max_value=2**32 - 1)
+    check_resources("tsne_embed", n_bytes=8 * nbytes(x.shape[0], x.shape[0], itemsize=8),
+                    n_ops=1000.0 * x.shape[0] ** 2 * (x.shape[1] + 10),
+                    args={"states": x.shape})
     if perplexity >= x.shape[0]:
         raise ValidationError(f"perplexity: expected a value below the number of states "
                               f"({x.shape[0]}), got {perplexity:g}")
+    if x.shape[0] < 2 or not np.any(np.ptp(x, axis=0) > 0):
+        raise DataError(f"states: t-SNE needs at least 2 distinct states, got {x.shape[0]} "
+                        "state(s), all identical")
     # exact gradients for small sets: as accurate, and much faster than Barnes-Hut there
     method = "exact" if x.shape[0] <= 500 else "barnes_hut"
-    return TSNE(n_components=2, perplexity=perplexity, random_state=int(seed), init="pca",
-                method=method).fit_transform(x)
+    out = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca",
+               method=method).fit_transform(x)
+    return ensure_finite(out, "tsne_embed", {"perplexity": perplexity}, hint=_BIG)

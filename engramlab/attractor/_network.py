@@ -48,13 +48,18 @@ from .._dtypes import default_float
 from .._integrate import ensure_finite, euler_scan
 from .._salience import SALIENCE_KINDS, salience_value
 from .._validation import (
+    MAX_STEPS,
     as_array,
+    check_callable,
     check_choice,
     check_finite_scalar,
-    check_int,
+    check_nonnegative,
     check_positive,
+    check_resources,
+    check_size,
+    nbytes,
 )
-from ..errors import ShapeError, StabilityWarning, ValidationError
+from ..errors import EngramlabError, ShapeError, StabilityWarning, ValidationError
 
 __all__ = [
     "AttractorNetwork",
@@ -87,10 +92,33 @@ def salience(emotion: Any, beta: float = 1.0,
 
     **Returns:** ``s`` with the shape of ``emotion``.
     """
+    traced = _traced(emotion, beta)
+    if not traced:
+        emotion = as_array(emotion, "emotion", allow_empty=True)
+        beta = check_finite_scalar(beta, "beta")
     e = jnp.asarray(emotion, dtype=default_float())
-    if not callable(kind):
+    if callable(kind):
+        try:
+            out = jnp.asarray(kind(e, beta), dtype=e.dtype)
+        except Exception as exc:
+            if isinstance(exc, EngramlabError):
+                raise
+            raise ValidationError(f"salience: the callable s(E, beta) failed on emotions of "
+                                  f"shape {e.shape}: {type(exc).__name__}: {exc}"[:300]
+                                  ) from exc
+        if out.shape != e.shape:
+            raise ShapeError(f"salience: the callable s(E, beta) must return the shape of "
+                             f"the emotions {e.shape}, got {out.shape}")
+    else:
         check_choice(kind, "salience", SALIENCE_KINDS)
-    return jnp.asarray(salience_value(e, beta, kind), dtype=e.dtype)
+        out = jnp.asarray(salience_value(e, beta, kind), dtype=e.dtype)
+    if traced:
+        return out
+    if not bool(jnp.all(jnp.isfinite(out))):
+        raise ValidationError(f"salience: s(E; beta) is not finite for emotions "
+                              f"{np.asarray(emotion)} and beta {beta:g} (overflow); use "
+                              f"smaller beta or emotions"[:300])
+    return out
 
 
 def _check_salience(kind: Any) -> None:
@@ -153,7 +181,9 @@ def imprint(weights: Any, patterns: Any, emotions: Any = 0.0, *, gamma: float = 
         raise ShapeError(f"weights: expected a square (N, N) matrix, got shape {w.shape}")
     p2, sal, gamma = _imprint_inputs(w.shape[0], patterns, emotions, gamma, beta, salience_fn)
     out = _imprint_core(jnp.asarray(w, default_float()), p2, sal, gamma, bool(zero_diagonal))
-    return ensure_finite(out, "imprint")
+    return ensure_finite(out, "imprint", {"gamma": gamma, "beta": beta},
+                         hint="the imprinted weights overflow: use smaller gamma, beta, "
+                              "emotions or patterns")
 
 
 # --------------------------------------------------------------------------- network
@@ -223,6 +253,8 @@ class LowRankWeights(eqx.Module):
     def dense(self) -> jax.Array:
         """The dense matrix ``W``, shape ``(N, N)`` (``O(P N^2)``)."""
         n = self.n_neurons
+        check_resources("the dense (N, N) weight matrix", n_bytes=3 * nbytes(n, n),
+                        n_ops=2 * (self.n_patterns + 1) * n * n, args={"n_neurons": n})
         full = (self.patterns.T * self.strengths) @ self.patterns
         off = full * (1.0 - jnp.eye(n, dtype=full.dtype))
         # the diagonal from the same expression as the correction, so that a zeroed
@@ -291,9 +323,7 @@ class AttractorNetwork(eqx.Module):
         self.tau = check_positive(tau, "tau")
         self.dt = check_positive(dt, "dt")
         self.gain = check_finite_scalar(gain, "gain")
-        if not callable(activation):
-            raise ValidationError(f"activation: expected a callable, got {activation!r}")
-        self.activation = activation
+        self.activation = check_callable(activation, "activation")
         if self.dt >= self.tau:
             warnings.warn(
                 f"dt = {self.dt:g} ms >= tau = {self.tau:g} ms: explicit Euler is inaccurate "
@@ -304,7 +334,8 @@ class AttractorNetwork(eqx.Module):
     def zeros(cls, n_neurons: int, **kwargs: Any) -> AttractorNetwork:
         """A network of ``n_neurons`` with all weights zero, in the factored form with no
         patterns (keyword args as ``__init__``)."""
-        n = check_int(n_neurons, "n_neurons", min_value=1)
+        n = check_size(n_neurons, "n_neurons")
+        check_resources("an empty network", n_bytes=nbytes(n), args={"n_neurons": n})
         return cls(LowRankWeights.empty(n), **kwargs)
 
     @property
@@ -358,7 +389,9 @@ class AttractorNetwork(eqx.Module):
             self.n_neurons, patterns, emotions, kwargs.get("gamma", 1.0),
             kwargs.get("beta", 1.0), kwargs.get("salience_fn", "exp"))
         new = factors.add(p2, gamma * sal, zero_diagonal)
-        ensure_finite(new, "imprint")
+        ensure_finite(new, "imprint", {"gamma": gamma, "beta": kwargs.get("beta", 1.0)},
+                      hint="the imprinted weights overflow: use smaller gamma, beta, "
+                           "emotions or patterns")
         return self.replace_weights(new)
 
     def recall(self, cues: Any, **kwargs: Any) -> jax.Array:
@@ -372,10 +405,19 @@ class AttractorNetwork(eqx.Module):
     def energy(self, states: Any) -> jax.Array:
         """Hopfield energy ``-1/2 r^T W r`` of states ``(..., N)`` (a Lyapunov function of
         the high-gain limit); ``O(P N)`` per state when factored."""
+        traced = _traced(states, *jax.tree_util.tree_leaves((self.dense, self.factors)))
+        if not traced:
+            states = as_array(states, "states")
+            if states.ndim < 1 or states.shape[-1] != self.n_neurons:
+                raise ShapeError(f"states: expected shape (..., N) with N = "
+                                 f"{self.n_neurons}, got shape {states.shape}")
         r = jnp.asarray(states, dtype=self.dtype)
         if self.factors is not None:
-            return -0.5 * self.factors.quadratic(r)
-        return -0.5 * jnp.einsum("...i,ij,...j->...", r, self.dense, r)
+            out = -0.5 * self.factors.quadratic(r)
+        else:
+            out = -0.5 * jnp.einsum("...i,ij,...j->...", r, self.dense, r)
+        return ensure_finite(out, "energy", hint="the states or weights are too large for "
+                                                 "the working dtype")
 
     def _operator(self) -> jax.Array | LowRankWeights:
         """What the dynamics multiply by: the factors when ``2 P <= N``, else dense ``W``."""
@@ -519,18 +561,62 @@ def _prepare(network: AttractorNetwork, cues: Any):
     return jnp.asarray(c, dtype=dtype)
 
 
+def _check_field(fn: Any, name: str, r0: jax.Array, *args: Any) -> None:
+    """Check a user callable ``fn(*args)`` returns an array broadcastable to ``r0``."""
+    try:
+        out = jax.eval_shape(fn, *args)
+    except EngramlabError:
+        raise
+    except Exception as exc:
+        raise ValidationError(f"{name}: calling it failed: {type(exc).__name__}: "
+                              f"{exc}"[:300]) from exc
+    shape = getattr(out, "shape", None)
+    dtype = getattr(out, "dtype", None)
+    if shape is None or not (jnp.issubdtype(dtype, jnp.number) or dtype == jnp.bool_):
+        raise ValidationError(f"{name}: expected it to return a numeric array, got "
+                              f"{type(out).__name__}")
+    try:
+        ok = jnp.broadcast_shapes(tuple(shape), r0.shape) == r0.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{name}: expected it to return an array broadcastable to the "
+                         f"states' shape {r0.shape}, got shape {tuple(shape)}")
+
+
 def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol, atol,
                max_steps):
     r0 = _prepare(network, cues)
-    n_steps = check_int(n_steps, "n_steps", min_value=0)
+    n_steps = check_size(n_steps, "n_steps", min_value=0, max_value=MAX_STEPS)
     check_choice(solver, "solver", SOLVERS)
     if save_every is not None:
-        save_every = check_int(save_every, "save_every", min_value=1)
+        save_every = check_size(save_every, "save_every")
         if n_steps % save_every:
             raise ValidationError(f"save_every: expected a divisor of n_steps = {n_steps}, "
                                   f"got {save_every}")
+    if solver != "euler":
+        rtol = check_positive(rtol, "rtol")
+        atol = check_nonnegative(atol, "atol")
+        max_steps = check_size(max_steps, "max_steps", max_value=MAX_STEPS)
+    n = network.n_neurons
+    n_cues = 1 if r0.ndim == 1 else r0.shape[0]
+    f = network.factors
+    factored = f is not None and 2 * f.n_patterns <= f.n_neurons
+    per_step = 4 * f.n_patterns * n if factored else 2 * n * n
+    n_saves = 1 if save_every is None else n_steps // save_every + 1
+    steps = n_steps if solver == "euler" else max(n_steps, 1) * 6
+    check_resources("this recall", n_bytes=2 * nbytes(n_saves + 1, n_cues, n)
+                    + (0 if factored else nbytes(n, n)),
+                    n_ops=float(steps) * n_cues * (per_step + 10 * n),
+                    args={"n_steps": n_steps, "cues": tuple(r0.shape), "n_neurons": n})
     batch = r0.shape[0] if r0.ndim == 2 else None
     drive_fn, params = _resolve_drive(drive, alpha, network.n_neurons, batch)
+    if not _traced(r0):
+        t0 = jnp.zeros((), r0.dtype)
+        if drive_fn is not None and drive_fn is not _drive_const:  # arrays: checked above
+            _check_field(drive_fn, "drive", r0, t0, params)
+        if network.activation is not jnp.tanh:
+            _check_field(network.activation, "activation", r0, r0)
     common = dict(tau=network.tau, dt=network.dt, gain=network.gain,
                   activation=network.activation, drive_fn=drive_fn, n_steps=n_steps,
                   save_every=save_every)
@@ -540,14 +626,15 @@ def _integrate(network, cues, *, n_steps, drive, alpha, save_every, solver, rtol
         final, traj, ok = _run_adaptive(network._operator(), r0, params, solver=solver,
                                         rtol=float(rtol), atol=float(atol),
                                         max_steps=int(max_steps), **common)
-        if not _traced(ok) and not bool(ok):
+        if not _traced(ok) and not bool(ok) and bool(jnp.all(jnp.isfinite(final))):
             raise ValidationError(
                 f"solver: the adaptive solver {solver!r} did not reach t1 = "
                 f"{n_steps * network.dt:g} ms within max_steps = {max_steps}; raise max_steps "
                 "or loosen rtol/atol")
-    if not _traced(final):
-        ensure_finite(final if traj is None else traj, "attractor recall")
-    return final, traj
+    checked = ensure_finite((final, traj), "attractor recall",
+                            {"tau": network.tau, "dt": network.dt, "gain": network.gain,
+                             "n_steps": n_steps, "solver": solver})
+    return checked
 
 
 def recall(network: AttractorNetwork, cues: Any, *, n_steps: int = 50, drive: Any = None,

@@ -27,7 +27,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_array, check_finite_scalar, check_int
+from .._validation import (
+    as_array,
+    check_finite_scalar,
+    check_int,
+    check_resources,
+    check_size,
+    nbytes,
+)
 from ..errors import ShapeError, ValidationError
 from ._metrics import (
     as_key,
@@ -56,7 +63,9 @@ class _SeedNet:
     _default_steps: int = 50
 
     def __init__(self, n_neurons: int):
-        self.n_neurons = check_int(n_neurons, "n_neurons", min_value=1)
+        self.n_neurons = check_size(n_neurons, "n_neurons")
+        check_resources("the seed's dense (N, N) weights", n_bytes=3 * nbytes(
+            self.n_neurons, self.n_neurons), args={"n_neurons": self.n_neurons})
         self.W = jnp.zeros((self.n_neurons, self.n_neurons), default_float())
 
     def _tau_dt(self) -> tuple[float, float]:

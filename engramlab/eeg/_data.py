@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, check_finite_scalar, check_positive
+from .._validation import (
+    as_array,
+    check_finite_scalar,
+    check_int,
+    check_positive,
+    check_resources,
+    check_sequence,
+    nbytes,
+)
 from ..errors import DataError, ShapeError, ValidationError
 
 __all__ = ["EEGEpochs", "EEGContinuous", "load_eeg", "as_labels", "spkit_sample_path",
@@ -35,6 +43,11 @@ class EEGEpochs:
     ch_names: tuple[str, ...]
     labels: np.ndarray | None = None
     tmin: float = 0.0
+
+    def __post_init__(self):
+        _check_fields(self, ndim=3)
+        if self.labels is not None:
+            as_labels(self.labels, self.data.shape[0])
 
     @property
     def times(self) -> np.ndarray:
@@ -57,6 +70,29 @@ class EEGContinuous:
     n_times: int = 0
     labels: np.ndarray | None = None
     tmin: float = 0.0
+
+    def __post_init__(self):
+        _check_fields(self, ndim=2)
+        onsets = as_array(self.onsets, "onsets", ndim=1, kind="int", allow_empty=True)
+        n = check_int(self.n_times, "n_times", min_value=0)
+        if onsets.size and (int(onsets.min()) < 0
+                            or int(onsets.max()) + n > self.data.shape[1]):
+            raise DataError(f"onsets: epochs of {n} samples from onsets in "
+                            f"[{onsets.min()}, {onsets.max()}] extend beyond the recording "
+                            f"({self.data.shape[1]} samples)")
+        if self.labels is not None:
+            as_labels(self.labels, onsets.size)
+
+
+def _check_fields(obj: Any, ndim: int) -> None:
+    """The invariants of :class:`EEGEpochs` / :class:`EEGContinuous` (built by hand)."""
+    data = as_array(obj.data, "data", ndim=ndim, dtype=np.float64)
+    check_positive(obj.sfreq, "sfreq", dtype=np.float64)
+    check_finite_scalar(obj.tmin, "tmin", dtype=np.float64)
+    names = check_sequence(obj.ch_names, "ch_names", what="names")
+    if len(names) != data.shape[-2]:
+        raise ShapeError(f"ch_names: expected {data.shape[-2]} names (one per channel), got "
+                         f"{len(names)}")
 
 
 def as_labels(labels: Any, n_epochs: int, name: str = "labels") -> np.ndarray | None:
@@ -94,7 +130,7 @@ def _check_signal(data: np.ndarray, ch_names: tuple[str, ...], what: str = "data
 def _ch_names(ch_names: Any, n: int) -> tuple[str, ...]:
     if ch_names is None:
         return tuple(f"ch{i}" for i in range(n))
-    names = tuple(str(c) for c in ch_names)
+    names = tuple(str(c) for c in check_sequence(ch_names, "ch_names", what="names"))
     if len(names) != n:
         raise ShapeError(f"ch_names: expected {n} names (one per channel), got {len(names)}")
     if len(set(names)) != n:
@@ -110,12 +146,21 @@ def _onsets(n_samples: int, sfreq: float, epoch_length: float | None,
         if tmax is None:
             raise ValidationError("tmax: required (epoch end in s after each event) when "
                                   "events are given")
+        tmax = check_finite_scalar(tmax, "tmax")
+        if tmax <= tmin:
+            raise ValidationError(f"tmax: expected tmax > tmin = {tmin:g} s, got {tmax:g}")
+        check_resources("the epochs", n_bytes=nbytes(samples.size, (tmax - tmin) * sfreq,
+                                                     itemsize=8),
+                        args={"events": samples.size, "tmin": tmin, "tmax": tmax})
         first = int(round(tmin * sfreq))
         n_times = int(round((tmax - tmin) * sfreq)) + 1
         onsets = samples.astype(np.int64) + first
         tmin_out = first / sfreq
     else:
         length = check_positive(2.0 if epoch_length is None else epoch_length, "epoch_length")
+        if length * sfreq > n_samples:
+            raise DataError(f"epoch_length: the recording ({n_samples / sfreq:.3g} s) is "
+                            f"shorter than one epoch ({length:.3g} s)")
         n_times = int(round(length * sfreq))
         onsets = np.arange(0, n_samples - n_times + 1, n_times, dtype=np.int64)
         tmin_out = 0.0
@@ -236,9 +281,9 @@ def _read_file(path: Path, sfreq: float | None) -> Any:
     if suffix == ".npy":
         if sfreq is None:
             raise ValidationError(f"sfreq: required (Hz) for the array file {path.name}")
-        return {"data": np.load(path, allow_pickle=False), "sfreq": sfreq}
+        return {"data": _np_load(path), "sfreq": sfreq}
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
+        with _np_load(path) as z:
             if "data" not in z:
                 raise DataError(f"source: {path.name} has no 'data' array (keys: "
                                 f"{sorted(z.files)})")
@@ -260,6 +305,18 @@ def _read_file(path: Path, sfreq: float | None) -> Any:
         return mne.io.read_raw(path, preload=True, verbose=False)
     except Exception as exc:  # MNE raises many types for unreadable files
         raise DataError(f"source: MNE could not read {path}: {exc}") from exc
+
+
+def _np_load(path: Path) -> Any:
+    """``np.load`` with unreadable files (empty, truncated, not NumPy, pickled) as
+    :class:`DataError`."""
+    import zipfile
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"source: {path} is not a readable NumPy file "
+                        f"({type(exc).__name__}: {exc})"[:300]) from exc
 
 
 def spkit_sample_path() -> Path:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_finite_scalar, check_int
-from ..errors import ValidationError
+from .._validation import check_choice, check_int, check_interval, check_sequence
+from ..errors import ShapeError, ValidationError
 from ._data import EEGContinuous, EEGEpochs, load_eeg
 from ._plv import (
     ESTIMATORS,
@@ -84,10 +84,14 @@ class PhaseLocking:
     def _pairs(self, pairs: Any) -> list[tuple[int, int]]:
         n = len(self.ch_names)
         if pairs is None:
-            return [(i, j) for i in range(n) for j in range(i + 1, n)]
+            out = [(i, j) for i in range(n) for j in range(i + 1, n)]
+            if not out:
+                raise ShapeError(f"pairs: phase locking needs at least 2 channels, got "
+                                 f"{list(self.ch_names)}")
+            return out
         idx = {c: k for k, c in enumerate(self.ch_names)}
         out = []
-        for p in pairs:
+        for p in check_sequence(pairs, "pairs", what="(channel, channel) pairs"):
             try:
                 a, b = p
             except (TypeError, ValueError):
@@ -101,7 +105,8 @@ class PhaseLocking:
                                       f"among {list(self.ch_names)}")
             out.append((int(ia), int(ib)))
         if not out:
-            raise ValidationError("pairs: expected at least one channel pair")
+            raise ValidationError(f"pairs: expected at least one channel pair, got none "
+                                  f"(channels: {list(self.ch_names)})")
         return out
 
     def timecourse(self, pairs: Any = None) -> Any:
@@ -258,12 +263,14 @@ def phase_locking(source: Any, *, band: tuple[float, float] = (30.0, 80.0),
                 else source.onsets.size)
         data = type(source)(**{**source.__dict__, "labels": as_labels(labels, n_ep)})
     band = check_band(band, data.sfreq)
+    if len(data.ch_names) < 2:
+        raise ShapeError(f"data: phase locking is between channel pairs and needs at least "
+                         f"2 channels, got {len(data.ch_names)} ({list(data.ch_names)})")
     z = _phasors_of(data, band)
     n_ep, n_ch, n_t = z.shape
     times = data.tmin + np.arange(n_t) / data.sfreq
     if window is not None:
-        w0 = check_finite_scalar(window[0], "window[0]")
-        w1 = check_finite_scalar(window[1], "window[1]")
+        w0, w1 = check_interval(window, "window", dtype=np.float64)
         keep = (times >= w0 - 1e-9) & (times <= w1 + 1e-9)
         if w1 <= w0 or keep.sum() < 2:
             raise ValidationError(f"window: expected (t0, t1) with t0 < t1 covering >= 2 "

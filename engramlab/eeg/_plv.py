@@ -36,7 +36,14 @@ from typing import Literal
 
 import numpy as np
 
-from .._validation import check_choice, check_finite_scalar, check_int
+from .._validation import (
+    as_array,
+    check_choice,
+    check_finite_scalar,
+    check_int,
+    check_resources,
+    nbytes,
+)
 from ..errors import DataError, ShapeError, ValidationError
 
 __all__ = [
@@ -105,6 +112,17 @@ def _design(sfreq: float, band: tuple[float, float], n_times: int) -> np.ndarray
     import mne
 
     lo, hi = check_band(band, sfreq)
+    # MNE's automatic length (Hamming: 3.3 / narrowest transition band), before building it
+    trans = min(min(max(0.25 * lo, 2.0), lo), min(max(0.25 * hi, 2.0), sfreq / 2.0 - hi))
+    est = 3.3 * sfreq / max(trans, 1e-300)
+    check_resources("the FIR band-pass filter", n_bytes=8 * nbytes(est, itemsize=8),
+                    n_ops=100.0 * est, args={"band": (lo, hi), "sfreq": sfreq})
+    if n_times < 0.99 * est - 2:
+        raise DataError(
+            f"data: epochs of {n_times} samples ({n_times / sfreq:.3g} s) are shorter than the "
+            f"~{est:.0f}-sample ({est / sfreq:.3g} s) FIR filter for band ({lo:g}, {hi:g}) Hz "
+            f"at sfreq={sfreq:g} Hz; use longer epochs, filter the continuous recording before "
+            "epoching, or a higher l_freq (wider transition, shorter filter)")
     h = mne.filter.create_filter(None, sfreq, lo, hi, method="fir", phase="zero",
                                  fir_design="firwin", verbose=False)
     if n_times < len(h):
@@ -155,6 +173,7 @@ def bandpass(data: np.ndarray, sfreq: float, band: tuple[float, float] = (30.0, 
     signal is shorter than the filter (MNE would only warn and return edge artefacts).
     """
     check_choice(engine, "engine", ("fft", "mne"))
+    data = _check_data(data, "data")
     n_times = np.shape(data)[-1]
     h = _design(sfreq, band, n_times)
     if engine == "mne":
@@ -185,7 +204,10 @@ def band_phasors(data: np.ndarray, sfreq: float, band: tuple[float, float] = (30
     """
     from scipy import fft
 
+    check_choice(np.dtype(dtype).name if _is_dtype(dtype) else repr(dtype), "dtype",
+                 ("complex64", "complex128"))
     real = np.float32 if np.dtype(dtype) == np.complex64 else np.float64
+    data = _check_data(data, "data")
     n_times = np.shape(data)[-1]
     h = _design(sfreq, band, n_times)
     y, n_fft, shift = _padded_spectrum(data, h, real)
@@ -196,6 +218,25 @@ def band_phasors(data: np.ndarray, sfreq: float, band: tuple[float, float] = (30
         y[..., 1:] *= 2
     a = fft.ifft(y, n_fft, axis=-1)[..., shift:shift + n_times]
     return _unit(a, dtype)
+
+
+def _is_dtype(x) -> bool:
+    try:
+        np.dtype(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _check_data(data, name: str) -> np.ndarray:
+    """A finite real signal ``(..., n_times)`` whose FFT fits in memory."""
+    x = as_array(data, name, dtype=np.float64)
+    if x.ndim < 1:
+        raise ShapeError(f"{name}: expected an array (..., n_times), got a scalar")
+    check_resources("the band-pass FFT", n_bytes=12 * nbytes(x.size, itemsize=16),
+                    n_ops=50.0 * x.size * np.log2(max(x.shape[-1], 2)) * 3,
+                    args={name: x.shape})
+    return x
 
 
 def _unit(a: np.ndarray, dtype) -> np.ndarray:
@@ -218,6 +259,9 @@ def analytic_phasors(filtered: np.ndarray, *, dtype=np.complex64) -> np.ndarray:
     from scipy.fft import next_fast_len
     from scipy.signal import hilbert
 
+    check_choice(np.dtype(dtype).name if _is_dtype(dtype) else repr(dtype), "dtype",
+                 ("complex64", "complex128"))
+    filtered = _check_data(filtered, "filtered")
     n = filtered.shape[-1]
     a = hilbert(filtered, N=next_fast_len(n), axis=-1)[..., :n]
     return _unit(a, dtype)
@@ -246,7 +290,7 @@ def blas_single_thread():
 
 
 def _check_phasors(z: np.ndarray, name: str = "phasors") -> np.ndarray:
-    z = np.asarray(z)
+    z = as_array(z, name, kind="complex", finite=False, allow_empty=True)
     if z.ndim != 3:
         raise ShapeError(f"{name}: expected a 3-D array (n_epochs, n_channels, n_times), "
                          f"got shape {z.shape}")
@@ -287,6 +331,11 @@ def plv_across_trials(phasors: np.ndarray, *, estimator: Estimator = "plv",
     z = _check_phasors(phasors)
     check_choice(estimator, "estimator", ESTIMATORS)
     stride = check_int(time_stride, "time_stride", min_value=1)
+    check_resources("plv_across_trials", n_bytes=4 * nbytes(z.shape[1], z.shape[1],
+                                                            -(-z.shape[2] // stride),
+                                                            itemsize=16),
+                    n_ops=8.0 * z.shape[0] * z.shape[1] ** 2 * (z.shape[2] // stride),
+                    args={"phasors": z.shape})
     if stride > 1:
         z = z[:, :, ::stride]
     n = z.shape[0]
@@ -312,6 +361,9 @@ def plv_across_time(phasors: np.ndarray, *, estimator: Estimator = "plv") -> np.
     z = _check_phasors(phasors)
     check_choice(estimator, "estimator", ESTIMATORS)
     t = z.shape[2]
+    check_resources("plv_across_time", n_bytes=4 * nbytes(z.shape[0], z.shape[1], z.shape[1],
+                                                          itemsize=16),
+                    n_ops=8.0 * z.shape[0] * z.shape[1] ** 2 * t, args={"phasors": z.shape})
     if t < 2:
         raise ValidationError(f"phasors: within-trial PLV needs at least 2 time samples, got {t}")
     with blas_single_thread():
@@ -324,4 +376,7 @@ def zero_locking_bias(n: int | np.ndarray) -> np.ndarray:
 
     (Large-``n`` Rayleigh approximation; exact mean is within 1 % for ``n >= 10``.)
     """
-    return np.sqrt(np.pi / (4.0 * np.asarray(n, dtype=np.float64)))
+    n = as_array(n, "n", dtype=np.float64)
+    if np.any(n < 1):
+        raise ValidationError(f"n: expected sample counts >= 1, got {n}"[:200])
+    return np.sqrt(np.pi / (4.0 * n))

@@ -25,7 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import (
+    as_array,
+    as_rng,
+    check_callable,
+    check_choice,
+    check_finite_scalar,
+    check_int,
+    check_resources,
+    nbytes,
+)
 from ..errors import ValidationError
 
 __all__ = ["ConditionComparison", "compare_groups", "jackknife", "TimeClusters",
@@ -52,6 +61,8 @@ def jackknife(u: np.ndarray, finish: Callable) -> tuple[float, float, np.ndarray
 
     ``u`` has shape ``(n, k)``. **Returns:** ``(theta, sem, pseudo (n,))``.
     """
+    u = as_array(u, "u", ndim=2, kind="complex")
+    finish = check_callable(finish, "finish")
     n = u.shape[0]
     s = u.sum(axis=0)
     theta = float(finish(s[None], n)[0])
@@ -107,15 +118,19 @@ def _check_conditions(labels: Any, n_trials: int, conditions: Any
     ``(A, B)`` is the two labels present, required to be named when there are more.
     """
     labels = np.asarray(labels).astype(str)
-    if labels.shape[0] != n_trials:
+    if labels.ndim != 1 or labels.shape[0] != n_trials:
         raise ValidationError(f"labels: expected {n_trials} labels (one per trial), got "
-                              f"{labels.shape[0]}")
+                              f"shape {labels.shape}")
     present = [str(c) for c in np.unique(labels)]
     if conditions is None:
         if len(present) != 2:
             raise ValidationError(f"conditions: the labels hold {len(present)} condition(s) "
                                   f"{present}; name the two to compare (conditions=(A, B))")
         conditions = (present[0], present[1])
+    if isinstance(conditions, str) or not hasattr(conditions, "__len__") or len(
+            conditions) != 2:
+        raise ValidationError(f"conditions: expected two condition names (A, B), got "
+                              f"{conditions!r}"[:200])
     conditions = (str(conditions[0]), str(conditions[1]))
     for c in conditions:
         if c not in present:
@@ -138,8 +153,13 @@ def _permutation_null(stat: Callable[[np.ndarray], np.ndarray], is_a: np.ndarray
     """
     from ._plv import blas_single_thread
 
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_rng(seed)
     n, n_a = is_a.shape[0], int(is_a.sum())
+    check_resources("the permutation test", n_bytes=3 * nbytes(p_count, width, itemsize=8)
+                    // max(1, width) + 8 * nbytes(min(p_count, max(1, max_elements // max(
+                        1, width))), n + width, itemsize=8),
+                    n_ops=float(p_count) * n * (4 * width + 30),
+                    args={"n_permutations": p_count, "n_trials": n, "width": width})
     batch = max(1, min(p_count, max_elements // max(1, width)))
     with blas_single_thread():
         observed = stat(is_a[None].astype(np.float64))[0]
@@ -176,9 +196,12 @@ def compare_groups(u: np.ndarray, labels: np.ndarray, *, kind: str = "phasors",
     """
     import pandas as pd
 
-    u = np.asarray(u)
+    u = as_array(u, "u", ndim=(1, 2), kind="complex", dtype=None)
     if u.ndim == 1:
         u = u[:, None]
+    check_choice(kind, "kind", ("phasors", "values"))
+    check_choice(estimator, "estimator", ("plv", "ppc", "plv_debiased"))
+    max_elements = check_int(max_elements, "max_elements", min_value=1)
     labels, present, conditions = _check_conditions(labels, u.shape[0], conditions)
     p_count = check_int(n_permutations, "n_permutations", min_value=1)
     finish = _finisher("values" if kind == "values" else "phasors", estimator)
@@ -284,12 +307,16 @@ def cluster_permutation_time(u: np.ndarray, labels: np.ndarray, times: np.ndarra
     """
     import pandas as pd
 
-    u = np.asarray(u)
+    u = as_array(u, "u", kind="complex")
     if u.ndim != 3 or not np.iscomplexobj(u):
         raise ValidationError(f"u: expected complex phasors (n_trials, n_pairs, n_times), "
                               f"got shape {u.shape} dtype {u.dtype}")
     labels, present, conditions = _check_conditions(labels, u.shape[0], conditions)
     p_count = check_int(n_permutations, "n_permutations", min_value=19)
+    threshold = check_finite_scalar(threshold, "threshold", dtype=np.float64)
+    check_choice(estimator, "estimator", ("plv", "ppc", "plv_debiased"))
+    max_elements = check_int(max_elements, "max_elements", min_value=1)
+    times = as_array(times, "times", shape=(u.shape[2],), dtype=np.float64)
     sel = np.isin(labels, conditions)
     uu = u[sel]
     is_a = labels[sel] == conditions[0]

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_range
+from .._validation import (
+    as_array,
+    as_rng,
+    check_int,
+    check_interval,
+    check_positive,
+    check_range,
+    check_resources,
+    nbytes,
+)
 from ..errors import ValidationError
 from ._data import EEGEpochs
 
@@ -48,7 +57,10 @@ def plv_from_kappa(kappa: float | np.ndarray) -> np.ndarray:
     """
     from scipy.special import i0e, i1e
 
-    k = np.asarray(kappa, dtype=np.float64)
+    k = as_array(kappa, "kappa", finite=False, dtype=np.float64, allow_empty=True)
+    if np.any(np.isnan(k)) or np.any(k < 0):
+        raise ValidationError(f"kappa: expected concentrations >= 0 (inf allowed), got "
+                              f"{k}"[:200])
     with np.errstate(invalid="ignore"):
         out = np.where(np.isinf(k), 1.0, i1e(np.where(np.isinf(k), 1.0, k)) /
                        i0e(np.where(np.isinf(k), 1.0, k)))
@@ -106,7 +118,11 @@ def trials_for_sem(plv: float, sem: float) -> int:
     about 242 and 254 trials per condition for one channel pair.
     """
     s = check_positive(sem, "sem")
-    return int(np.ceil(_per_trial_var(plv) / s**2))
+    with np.errstate(divide="ignore", over="ignore"):
+        n = np.ceil(np.float64(_per_trial_var(plv)) / np.float64(s) ** 2)
+    if not np.isfinite(n) or n > 2**62:
+        raise ValidationError(f"sem: {s:g} is too small: it would need {n:.3g} trials")
+    return int(n)
 
 
 @dataclass(frozen=True)
@@ -152,11 +168,15 @@ def synthetic_eeg(*, seed: int | np.random.Generator,
 
     **Returns:** :class:`SyntheticEEG`.
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
-        check_int(seed, "seed", min_value=0))
+    rng = as_rng(seed)
     plvs = {"all": plv} if not isinstance(plv, Mapping) else dict(plv)
     if not plvs:
         raise ValidationError("plv: expected at least one condition")
+    if isinstance(n_trials, Mapping):
+        missing = [c for c in plvs if c not in n_trials]
+        if missing:
+            raise ValidationError(f"n_trials: no trial count for condition(s) {missing} "
+                                  f"(conditions: {list(plvs)})")
     ns = ({c: n_trials for c in plvs} if not isinstance(n_trials, Mapping)
           else {c: n_trials[c] for c in plvs})
     n_ch = check_int(n_channels, "n_channels", min_value=2)
@@ -164,11 +184,21 @@ def synthetic_eeg(*, seed: int | np.random.Generator,
     dur = check_positive(duration, "duration")
     f = check_range(freq, "freq", 0.0, sf / 2.0, lo_inclusive=False, hi_inclusive=False)
     sigma = check_range(noise, "noise", 0.0)
-    t0, t1 = (check_range(burst[0], "burst[0]", 0.0, dur), check_range(burst[1], "burst[1]",
-                                                                        0.0, dur))
-    if t1 <= t0:
-        raise ValidationError(f"burst: expected t0 < t1 within [0, {dur:g}] s, got {burst}")
+    b0, b1 = check_interval(burst, "burst", dtype=np.float64)
+    t0, t1 = check_range(b0, "burst[0]", 0.0, dur), check_range(b1, "burst[1]", 0.0, dur)
+    counts = {c: check_int(ns[c], f"n_trials[{c!r}]", min_value=1) for c in plvs}
+    check_resources("synthetic_eeg", n_bytes=4 * nbytes(sum(counts.values()), n_ch, dur * sf,
+                                                         itemsize=8),
+                    n_ops=30.0 * sum(counts.values()) * n_ch * dur * sf,
+                    args={"n_trials": sum(counts.values()), "n_channels": n_ch,
+                          "duration": dur, "sfreq": sf})
     n_times = int(round(dur * sf))
+    if n_times < 2:
+        raise ValidationError(f"duration: expected at least 2 samples per epoch, got "
+                              f"duration * sfreq = {dur * sf:g}")
+    if int(((np.arange(n_times) / sf >= t0) & (np.arange(n_times) / sf < t1)).sum()) < 2:
+        raise ValidationError(f"burst: ({t0:g}, {t1:g}) s covers fewer than 2 samples at "
+                              f"sfreq = {sf:g} Hz")
     t = np.arange(n_times) / sf
     # Tukey-tapered burst envelope
     from scipy.signal.windows import tukey

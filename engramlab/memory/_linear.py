@@ -25,7 +25,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._dtypes import default_float as _default_float
-from .._validation import as_array, check_finite_scalar, check_int
+from .._integrate import ensure_finite
+from .._validation import (
+    as_array,
+    check_finite_scalar,
+    check_int,
+    check_resources,
+    check_size,
+    nbytes,
+)
 from ..errors import ShapeError, ValidationError
 
 __all__ = ["LinearMemory", "init_mfc", "init_mcf"]
@@ -33,6 +41,10 @@ __all__ = ["LinearMemory", "init_mfc", "init_mcf"]
 
 def _is_traced(*xs: Any) -> bool:
     return any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
+_BIG = ("the memory's values overflow the working dtype: use a smaller learning rate or "
+        "patterns and state of smaller magnitude")
 
 
 class LinearMemory(eqx.Module):
@@ -110,12 +122,16 @@ class LinearMemory(eqx.Module):
         x_out = self._check_vec(out_pattern, "out_pattern", self.output_size)
         if not _is_traced(learning_rate):
             learning_rate = check_finite_scalar(learning_rate, "learning_rate")
-        return LinearMemory(self.state + learning_rate * jnp.outer(x_in, x_out))
+        new = self.state + learning_rate * jnp.outer(x_in, x_out)
+        if not _is_traced(new):  # inside jit (CMR's hot loops) the caller checks
+            ensure_finite(new, "associate", {"learning_rate": learning_rate}, hint=_BIG)
+        return LinearMemory(new)
 
     def probe(self, in_pattern: Any) -> jax.Array:
         """Retrieve ``in_pattern @ state``, shape ``(n_out,)``."""
         x_in = self._check_vec(in_pattern, "in_pattern", self.input_size)
-        return x_in @ self.state
+        out = x_in @ self.state
+        return out if _is_traced(out) else ensure_finite(out, "probe", hint=_BIG)
 
     def zero_out(self, index: Any) -> LinearMemory:
         """Return a new memory whose input row ``index`` is all zeros.
@@ -129,13 +145,16 @@ class LinearMemory(eqx.Module):
 
 
 def _check_sizes(item_count: Any, context_size: Any) -> tuple[int, int]:
-    item_count = check_int(item_count, "item_count", min_value=1)
-    context_size = check_int(context_size, "context_size", min_value=1)
+    item_count = check_size(item_count, "item_count")
+    context_size = check_size(context_size, "context_size")
     if context_size < item_count + 1:
         raise ValidationError(
             f"context_size: expected at least item_count + 1 = {item_count + 1} "
             f"(one start-of-list unit plus one unit per item), got {context_size}"
         )
+    check_resources("the initial memory", n_bytes=4 * nbytes(item_count, context_size,
+                                                              itemsize=8),
+                    args={"item_count": item_count, "context_size": context_size})
     return item_count, context_size
 
 
@@ -193,6 +212,9 @@ def associate_sequence(memory: LinearMemory, in_patterns: Any, out_patterns: Any
     **Returns:** ``(final_memory, states)`` with ``states`` of shape
     ``(K + 1, n_in, n_out)``: the state before any association, then after each one.
     """
+    if not isinstance(memory, LinearMemory):
+        raise ValidationError(f"memory: expected a LinearMemory, got "
+                              f"{type(memory).__name__}")
     x_in = as_array(in_patterns, "in_patterns", ndim=2)
     x_out = as_array(out_patterns, "out_patterns", ndim=2)
     if x_in.shape[1] != memory.input_size:
@@ -206,9 +228,14 @@ def associate_sequence(memory: LinearMemory, in_patterns: Any, out_patterns: Any
         raise ShapeError(f"learning_rate: expected a scalar or shape ({x_in.shape[0]},), "
                          f"got {lr.shape}")
     dtype = memory.state.dtype
+    k = x_in.shape[0]
+    check_resources("associate_sequence", n_bytes=2 * nbytes(k + 1, *memory.state.shape),
+                    n_ops=4.0 * k * memory.state.size,
+                    args={"in_patterns": x_in.shape, "state": tuple(memory.state.shape)})
     lrs = jnp.broadcast_to(jnp.asarray(lr, dtype), (x_in.shape[0],))
     final_state, states = _associate_scan(memory.state, jnp.asarray(x_in, dtype),
                                           jnp.asarray(x_out, dtype), lrs)
+    ensure_finite(states, "associate_sequence", {"learning_rate": lr}, hint=_BIG)
     return LinearMemory(final_state), states
 
 

@@ -26,14 +26,37 @@ import numpy as np
 
 from .._dtypes import default_float as _float_dtype
 from .._integrate import ensure_finite, euler_scan
-from .._validation import as_array, check_nonnegative, check_positive
-from ..errors import ShapeError, ValidationError
+from .._validation import (
+    as_array,
+    check_nonnegative,
+    check_positive,
+    check_resources,
+    nbytes,
+)
+from ..errors import DataError, ShapeError, ValidationError
 
 __all__ = ["SoftmaxSynapses", "simulate", "similarity", "softmax_weights"]
 
 
+def _traced(*xs: Any) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
+
+
 def softmax_weights(xi: jax.Array, v: jax.Array, beta: jax.Array | float) -> jax.Array:
     """``w = softmax(beta * Xi v)`` over hidden units; ``xi (N_h, N_v)``, ``v (N_v,)``."""
+    if not _traced(xi, v, beta):  # called directly (the dynamics call it traced)
+        xi = check_memories(xi, "xi")
+        v = as_array(v, "v", shape=(xi.shape[1],))
+        beta = check_nonnegative(beta, "beta")
+        dtype = _float_dtype()
+        out = _softmax_weights(jnp.asarray(xi, dtype), jnp.asarray(v, dtype), beta)
+        return ensure_finite(out, "softmax_weights", {"beta": beta},
+                             hint="beta * Xi v overflows the working dtype: use a smaller "
+                                  "beta or smaller memories")
+    return _softmax_weights(xi, v, beta)
+
+
+def _softmax_weights(xi, v, beta):
     # elementwise product + sum (not a dot): fuses well under vmap on CPU
     return jax.nn.softmax(beta * jnp.sum(xi * v, axis=-1))
 
@@ -52,10 +75,33 @@ class SoftmaxSynapses(eqx.Module):
     dt: jax.Array
     bias: jax.Array
 
+    def __check_init__(self):
+        fields = (self.beta, self.tau, self.dt, self.bias)
+        if _traced(*fields):
+            return  # under jit/vmap: validated at the boundary that built it
+        beta = as_array(self.beta, "beta", allow_empty=True)
+        tau = as_array(self.tau, "tau", allow_empty=True)
+        dt = as_array(self.dt, "dt", allow_empty=True)
+        if np.any(beta < 0):
+            raise ValidationError(f"beta: expected values >= 0, got {beta}"[:200])
+        if np.any(tau <= 0):
+            raise ValidationError(f"tau: expected values > 0, got {tau}"[:200])
+        if np.any(dt <= 0):
+            raise ValidationError(f"dt: expected values > 0, got {dt}"[:200])
+        try:
+            too_big = np.any(dt >= tau)
+        except ValueError:
+            raise ShapeError(f"dt: shape {dt.shape} does not broadcast with tau's "
+                             f"{tau.shape}") from None
+        if too_big:
+            raise ValidationError(f"dt: expected dt < tau (explicit Euler with dt >= tau_Xi "
+                                  f"overshoots), got dt={dt} and tau={tau}"[:200])
+        as_array(self.bias, "bias", allow_empty=True)
+
     def vector_field(self, t: Any, xi: jax.Array, args: Any, v: jax.Array) -> jax.Array:
         """``dXi/dt = w[:, None] * (-Xi + Lambda + v) / tau``, ``w = softmax(beta Xi v)``."""
         del t, args
-        w = softmax_weights(xi, v, self.beta)
+        w = _softmax_weights(xi, v, self.beta)
         return w[:, None] * (-xi + self.bias + v[None, :]) / self.tau
 
     def run(self, xi0: jax.Array, v: jax.Array) -> jax.Array:
@@ -184,11 +230,16 @@ def simulate(xi0: Any, v: Any, *, beta: float, tau: float, dt: float = 1.0,
                          f"got shape {v.shape}")
     bias = check_bias(bias, n_h, n_v)
     beta, tau, dt = check_params(beta, tau, dt)
+    t = v.shape[0]
+    check_resources("softmax simulate", n_bytes=2 * nbytes(t + 1, n_h, n_v),
+                    n_ops=10.0 * t * n_h * n_v, args={"v": v.shape, "xi0": xi0.shape})
     dtype = _float_dtype()
     model = SoftmaxSynapses(beta=jnp.asarray(beta, dtype), tau=jnp.asarray(tau, dtype),
                             dt=jnp.asarray(dt, dtype), bias=jnp.asarray(bias, dtype))
     traj = _simulate_jit(model, jnp.asarray(xi0, dtype), jnp.asarray(v, dtype))
-    return ensure_finite(traj, "softmax synaptic dynamics")
+    return ensure_finite(traj, "softmax synaptic dynamics",
+                         {"beta": beta, "tau": tau, "dt": dt},
+                         hint="use a smaller beta or dt, or inputs of smaller magnitude")
 
 
 def similarity(xi_traj: Any, targets: Any) -> jax.Array:
@@ -200,7 +251,10 @@ def similarity(xi_traj: Any, targets: Any) -> jax.Array:
     ``(N_h, N_v)``); ``targets`` ``eta`` of shape ``(N_h, N_v)`` (row ``mu`` is memory
     ``mu``'s target).
 
-    **Returns:** ``(T + 1, N_h)`` (or ``(N_h,)`` for one state). A zero row gives NaN.
+    **Returns:** ``(T + 1, N_h)`` (or ``(N_h,)`` for one state).
+
+    **Raises:** :class:`~engramlab.errors.DataError` for a zero row (its cosine is
+    undefined).
     """
     xi_traj = as_array(xi_traj, "xi_traj", ndim=(2, 3))
     single = xi_traj.ndim == 2
@@ -209,4 +263,12 @@ def similarity(xi_traj: Any, targets: Any) -> jax.Array:
     targets = as_array(targets, "targets", shape=xi_traj.shape[1:])
     dtype = _float_dtype()
     out = similarity_core(jnp.asarray(xi_traj, dtype), jnp.asarray(targets, dtype))
+    if not bool(jnp.all(jnp.isfinite(out))):
+        for name, arr in (("targets", targets), ("xi_traj", xi_traj)):
+            zero = np.argwhere(~np.any(arr != 0, axis=-1))
+            if zero.size:
+                raise DataError(f"{name}: row {tuple(int(i) for i in zero[0])} is all zeros: "
+                                "its cosine similarity is undefined")
+        ensure_finite(out, "similarity", hint="the inputs are too large for the working "
+                                              "dtype: rescale them")
     return out[0] if single else out

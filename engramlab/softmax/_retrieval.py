@@ -31,8 +31,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_array, check_int, check_nonnegative, check_range
-from ..errors import ShapeError
+from .._integrate import ensure_finite
+from .._validation import (
+    as_array,
+    as_key,
+    check_nonnegative,
+    check_range,
+    check_resources,
+    check_size,
+    nbytes,
+)
+from ..errors import ShapeError, ValidationError
 from ._dynamics import SoftmaxSynapses, _float_dtype, check_params
 from ._streams import _stream
 
@@ -42,15 +51,21 @@ __all__ = ["binary_patterns", "flip_cues", "dam_retrieve", "hebbian_retrieve",
 
 def binary_patterns(key: jax.Array, n_patterns: int, n_v: int) -> jax.Array:
     """I.i.d. ``+-1`` patterns, shape ``(K, N_v)``."""
-    n_patterns = check_int(n_patterns, "n_patterns", min_value=1)
-    n_v = check_int(n_v, "n_v", min_value=1)
-    return jax.random.rademacher(key, (n_patterns, n_v), _float_dtype())
+    n_patterns = check_size(n_patterns, "n_patterns")
+    n_v = check_size(n_v, "n_v")
+    check_resources("binary_patterns", n_bytes=2 * nbytes(n_patterns, n_v),
+                    args={"n_patterns": n_patterns, "n_v": n_v})
+    return jax.random.rademacher(as_key(key), (n_patterns, n_v), _float_dtype())
 
 
 def flip_cues(key: jax.Array, patterns: jax.Array, flip: Any) -> jax.Array:
     """Cues: each entry of ``patterns`` (``(..., N_v)``) sign-flipped with probability
     ``flip``."""
-    mask = jax.random.bernoulli(key, flip, patterns.shape)
+    if not any(isinstance(x, jax.core.Tracer) for x in (patterns, flip)):
+        patterns = jnp.asarray(as_array(patterns, "patterns", ndim=(1, 2, 3, 4)),
+                               _float_dtype())
+        flip = check_range(flip, "flip", 0.0, 1.0)
+    mask = jax.random.bernoulli(as_key(key), flip, patterns.shape)
     return jnp.where(mask, -patterns, patterns)
 
 
@@ -88,9 +103,16 @@ def dam_retrieve(xi: Any, cues: Any, *, beta: float, n_iter: int = 1) -> jax.Arr
     xi = as_array(xi, "xi", ndim=2)
     cues = _check_cues(cues, xi.shape[1])
     beta = check_nonnegative(beta, "beta")
-    n_iter = check_int(n_iter, "n_iter", min_value=1)
+    n_iter = check_size(n_iter, "n_iter", max_value=2**31 - 1)
+    n_cues = cues.size // xi.shape[1]
+    check_resources("dam_retrieve", n_bytes=3 * nbytes(n_cues, xi.shape[0] + xi.shape[1]),
+                    n_ops=6.0 * n_iter * n_cues * xi.size,
+                    args={"xi": xi.shape, "cues": cues.shape, "n_iter": n_iter})
     dt = _float_dtype()
-    return _dam_jit(jnp.asarray(xi, dt), jnp.asarray(cues, dt), beta, n_iter)
+    out = _dam_jit(jnp.asarray(xi, dt), jnp.asarray(cues, dt), beta, n_iter)
+    return ensure_finite(out, "dam_retrieve", {"beta": beta, "n_iter": n_iter},
+                         hint="beta * Xi v overflows the working dtype: use a smaller beta "
+                              "or memories of smaller magnitude")
 
 
 def hebbian_retrieve(patterns: Any, cues: Any, *, n_iter: int = 20) -> jax.Array:
@@ -102,9 +124,17 @@ def hebbian_retrieve(patterns: Any, cues: Any, *, n_iter: int = 20) -> jax.Array
     """
     patterns = as_array(patterns, "patterns", ndim=2)
     cues = _check_cues(cues, patterns.shape[1])
-    n_iter = check_int(n_iter, "n_iter", min_value=1)
+    n_iter = check_size(n_iter, "n_iter", max_value=2**31 - 1)
+    n_v = patterns.shape[1]
+    n_cues = cues.size // n_v
+    check_resources("hebbian_retrieve", n_bytes=3 * nbytes(n_v, n_v) + 3 * nbytes(n_cues, n_v),
+                    n_ops=2.0 * patterns.shape[0] * n_v * n_v
+                    + 2.0 * n_iter * n_cues * n_v * n_v,
+                    args={"patterns": patterns.shape, "cues": cues.shape, "n_iter": n_iter})
     dt = _float_dtype()
-    return _hebb_jit(jnp.asarray(patterns, dt), jnp.asarray(cues, dt), n_iter)
+    out = _hebb_jit(jnp.asarray(patterns, dt), jnp.asarray(cues, dt), n_iter)
+    return ensure_finite(out, "hebbian_retrieve", hint="the patterns overflow the working "
+                                                       "dtype: use +-1 patterns")
 
 
 _dam_jit = jax.jit(_dam, static_argnums=(3,))
@@ -113,6 +143,17 @@ _hebb_jit = jax.jit(_hebbian, static_argnums=(2,))
 
 def retrieval_overlap(states: Any, targets: Any) -> jax.Array:
     """``m = mean_i sign(v_i) eta_i`` over the last axis (``sign(0) = +1``)."""
+    if not any(isinstance(x, jax.core.Tracer) for x in (states, targets)):
+        states = as_array(states, "states", ndim=(1, 2, 3, 4))
+        targets = as_array(targets, "targets", ndim=(1, 2, 3, 4))
+        try:
+            np.broadcast_shapes(states.shape, targets.shape)
+        except ValueError:
+            raise ShapeError(f"targets: expected a shape broadcastable to the states' "
+                             f"{states.shape}, got {targets.shape}") from None
+        if states.shape[-1] != targets.shape[-1]:
+            raise ShapeError(f"targets: expected last dimension {states.shape[-1]} like the "
+                             f"states, got shape {targets.shape}")
     states = jnp.asarray(states)
     targets = jnp.asarray(targets)
     return jnp.mean(jnp.where(states >= 0, 1.0, -1.0) * targets, axis=-1)
@@ -128,12 +169,19 @@ def learn_memories(key: jax.Array, patterns: Any, *, n_presentations: int = 60,
     ``dt = 1``. **Returns:** ``(xi0, xi_learned)``, each ``(K, N_v)``.
     """
     patterns = as_array(patterns, "patterns", ndim=2)
-    n_presentations = check_int(n_presentations, "n_presentations", min_value=1)
+    n_presentations = check_size(n_presentations, "n_presentations", max_value=2**31 - 1)
     beta, tau, _ = check_params(beta, tau, 1.0)
     noise = check_nonnegative(noise, "noise")
     init_noise = check_nonnegative(init_noise, "init_noise")
-    return _learn(key, jnp.asarray(patterns, _float_dtype()), n_presentations, tau, beta,
-                  noise, init_noise)
+    k, n_v = patterns.shape
+    check_resources("learn_memories", n_bytes=4 * nbytes(n_presentations * k, n_v),
+                    n_ops=12.0 * n_presentations * k * k * n_v,
+                    args={"n_presentations": n_presentations, "patterns": patterns.shape})
+    out = _learn(as_key(key), jnp.asarray(patterns, _float_dtype()), n_presentations, tau,
+                 beta, noise, init_noise)
+    return ensure_finite(out, "learn_memories", {"beta": beta, "tau": tau, "noise": noise,
+                                                 "init_noise": init_noise},
+                         hint="use a smaller beta or noise, or patterns of smaller magnitude")
 
 
 @partial(jax.jit, static_argnums=(2,))
@@ -231,21 +279,38 @@ def capacity_sweep(key: jax.Array, *, n_v: int = 64,
     itself) ``(len(K), len(flips))``; ``learn_rmse`` ``(len(K),)`` (RMS of
     ``Xi - eta``); plus the axes ``n_memories``, ``betas``, ``flips``.
     """
-    n_v = check_int(n_v, "n_v", min_value=2)
-    ks = [check_int(k, "n_memories", min_value=1) for k in n_memories]
+    key = as_key(key)
+    n_v = check_size(n_v, "n_v", min_value=2)
+    if isinstance(n_memories, str | bytes) or not hasattr(n_memories, "__len__"):
+        raise ValidationError(f"n_memories: expected a sequence of positive integers, got "
+                              f"{n_memories!r}"[:200])
+    if len(n_memories) == 0:
+        raise ValidationError("n_memories: expected at least one number of memories, got "
+                              "an empty sequence")
+    ks = [check_size(k, "n_memories") for k in n_memories]
     betas_a = as_array(betas, "betas", ndim=1)
     flips_a = as_array(flips, "flips", ndim=1)
     for b in betas_a:
         check_nonnegative(b, "betas")
     for f in flips_a:
         check_range(f, "flips", 0.0, 1.0)
-    n_cues = check_int(n_cues, "n_cues", min_value=1)
-    n_iter = check_int(n_iter, "n_iter", min_value=1)
+    n_cues = check_size(n_cues, "n_cues")
+    n_iter = check_size(n_iter, "n_iter", max_value=2**31 - 1)
     threshold = check_range(threshold, "threshold", -1.0, 1.0)
-    n_presentations = check_int(n_presentations, "n_presentations", min_value=1)
+    n_presentations = check_size(n_presentations, "n_presentations", max_value=2**31 - 1)
     beta_train, tau, _ = check_params(beta_train, tau, 1.0)
     noise = check_nonnegative(noise, "noise")
     init_noise = check_nonnegative(init_noise, "init_noise")
+    k_max = max(ks)
+    nk, nb, nf = len(ks), betas_a.size, flips_a.size
+    check_resources("capacity_sweep",
+                    n_bytes=4 * nbytes(nk, n_presentations * k_max, n_v)
+                    + 4 * nbytes(nk, nf, nb, n_cues, k_max + n_v) + nbytes(nk, n_v, n_v),
+                    n_ops=12.0 * nk * n_presentations * k_max * k_max * n_v
+                    + 6.0 * nk * nf * (3 * nb + 1) * n_iter * n_cues * k_max * n_v
+                    + 40.0 * nk * nf * n_cues * n_v * n_v,
+                    args={"n_memories": k_max, "n_v": n_v, "n_cues": n_cues,
+                          "n_presentations": n_presentations})
     dt = _float_dtype()
     names = ("dam_learned", "dam_initial", "dam_ideal", "hebbian", "no_retrieval",
              "learn_rmse")
@@ -255,6 +320,10 @@ def capacity_sweep(key: jax.Array, *, n_v: int = 64,
                      (tau, beta_train, noise, init_noise), threshold, n_v, k_max, n_cues,
                      n_iter, n_presentations)
     result = {n: np.asarray(r) for n, r in zip(names, res, strict=True)}
+    ensure_finite(result["learn_rmse"], "capacity_sweep (learning)",
+                  {"beta_train": beta_train, "tau": tau, "noise": noise,
+                   "init_noise": init_noise},
+                  hint="use a smaller beta_train or noise")
     result.update(n_memories=np.asarray(ks), betas=np.asarray(betas_a),
                   flips=np.asarray(flips_a))
     return result

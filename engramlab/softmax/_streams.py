@@ -19,8 +19,33 @@ import jax
 import jax.numpy as jnp
 
 from .._dtypes import default_float as _dtype
-from .._validation import as_array, check_choice, check_int, check_nonnegative
+from .._integrate import ensure_finite
+from .._validation import (
+    as_array,
+    as_key,
+    check_choice,
+    check_finite_scalar,
+    check_nonnegative,
+    check_resources,
+    check_size,
+    nbytes,
+)
 from ..errors import ShapeError
+
+_BIG = "the values overflow the working dtype: use a smaller scale or noise"
+
+
+def _traced(*xs: Any) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
+
+
+def _size(n_h: Any, n_v: Any, what: str) -> tuple[int, int]:
+    n_h = check_size(n_h, "n_h")
+    n_v = check_size(n_v, "n_v")
+    check_resources(what, n_bytes=3 * nbytes(n_h, n_v), n_ops=10.0 * n_h * n_v * min(n_h,
+                                                                                       n_v),
+                    args={"n_h": n_h, "n_v": n_v})
+    return n_h, n_v
 
 __all__ = ["orthogonal_memories", "random_memories", "noisy_targets", "make_stream",
            "win_fractions", "ORDERS"]
@@ -36,11 +61,10 @@ def orthogonal_memories(key: jax.Array, n_h: int, n_v: int) -> jax.Array:
     of ``R``'s diagonal made positive (identical to classical Gram-Schmidt in exact
     arithmetic, numerically more stable). Requires ``N_h <= N_v``.
     """
-    n_h = check_int(n_h, "n_h", min_value=1)
-    n_v = check_int(n_v, "n_v", min_value=1)
+    n_h, n_v = _size(n_h, n_v, "orthogonal_memories")
     if n_h > n_v:
         raise ShapeError(f"n_h: at most n_v = {n_v} orthogonal rows exist, got n_h = {n_h}")
-    g = jax.random.normal(key, (n_v, n_h), _dtype())
+    g = jax.random.normal(as_key(key), (n_v, n_h), _dtype())
     q, r = jnp.linalg.qr(g)
     q = q * jnp.where(jnp.diag(r) < 0, -1.0, 1.0)[None, :]
     return q.T * jnp.sqrt(jnp.asarray(n_v, q.dtype))
@@ -48,15 +72,24 @@ def orthogonal_memories(key: jax.Array, n_h: int, n_v: int) -> jax.Array:
 
 def random_memories(key: jax.Array, n_h: int, n_v: int, *, scale: float = 1.0) -> jax.Array:
     """I.i.d. Gaussian memories ``scale * N(0, 1)`` of shape ``(N_h, N_v)``."""
-    n_h = check_int(n_h, "n_h", min_value=1)
-    n_v = check_int(n_v, "n_v", min_value=1)
-    return scale * jax.random.normal(key, (n_h, n_v), _dtype())
+    n_h, n_v = _size(n_h, n_v, "random_memories")
+    if _traced(scale):
+        return scale * jax.random.normal(as_key(key), (n_h, n_v), _dtype())
+    scale = check_finite_scalar(scale, "scale")
+    out = scale * jax.random.normal(as_key(key), (n_h, n_v), _dtype())
+    return ensure_finite(out, "random_memories", {"scale": scale}, hint=_BIG)
 
 
 def noisy_targets(key: jax.Array, patterns: Any, noise: float | jax.Array) -> jax.Array:
     """Targets ``eta = patterns + noise * z``, ``z ~ N(0, 1)`` i.i.d., same shape."""
-    patterns = jnp.asarray(patterns, _dtype())
-    return patterns + noise * jax.random.normal(key, patterns.shape, patterns.dtype)
+    if _traced(patterns, noise):  # inside jit/vmap (e.g. the appendix batch)
+        patterns = jnp.asarray(patterns, _dtype())
+        return patterns + noise * jax.random.normal(as_key(key), patterns.shape,
+                                                    patterns.dtype)
+    patterns = jnp.asarray(as_array(patterns, "patterns"), _dtype())
+    noise = check_nonnegative(noise, "noise")
+    out = patterns + noise * jax.random.normal(as_key(key), patterns.shape, patterns.dtype)
+    return ensure_finite(out, "noisy_targets", {"noise": noise}, hint=_BIG)
 
 
 def _labels(key: jax.Array, n_patterns: int, n_steps: int, order: str,
@@ -88,11 +121,16 @@ def make_stream(key: jax.Array, patterns: Any, n_steps: int, *, order: str = "ro
     the index of the pattern shown at each step.
     """
     patterns = as_array(patterns, "patterns", ndim=2)
-    n_steps = check_int(n_steps, "n_steps", min_value=1)
+    n_steps = check_size(n_steps, "n_steps", max_value=2**31 - 1)
     order = check_choice(order, "order", ORDERS)
     noise = check_nonnegative(noise, "noise")
-    block_length = check_int(block_length, "block_length", min_value=1)
-    return _stream(key, jnp.asarray(patterns, _dtype()), n_steps, order, noise, block_length)
+    block_length = check_size(block_length, "block_length")
+    check_resources("make_stream", n_bytes=3 * nbytes(n_steps, patterns.shape[1]),
+                    n_ops=10.0 * n_steps * patterns.shape[1],
+                    args={"n_steps": n_steps, "patterns": patterns.shape})
+    out = _stream(as_key(key), jnp.asarray(patterns, _dtype()), n_steps, order, noise,
+                  block_length)
+    return ensure_finite(out, "make_stream", {"noise": noise}, hint=_BIG)
 
 
 def _stream(key: jax.Array, patterns: jax.Array, n_steps: int, order: str, noise: Any,
@@ -106,5 +144,12 @@ def _stream(key: jax.Array, patterns: jax.Array, n_steps: int, order: str, noise
 
 def win_fractions(labels: Any, n_h: int) -> jax.Array:
     """``p_mu``: the fraction of steps on which pattern ``mu`` is presented, ``(N_h,)``."""
+    if _traced(labels):
+        labels = jnp.asarray(labels)
+        return jnp.mean(labels[:, None] == jnp.arange(n_h)[None, :], axis=0)
+    labels = as_array(labels, "labels", ndim=1, kind="int")
+    n_h = check_size(n_h, "n_h")
+    check_resources("win_fractions", n_bytes=nbytes(labels.shape[0], n_h),
+                    args={"labels": labels.shape, "n_h": n_h})
     labels = jnp.asarray(labels)
     return jnp.mean(labels[:, None] == jnp.arange(n_h)[None, :], axis=0)

@@ -54,7 +54,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_array, check_choice, check_int, check_nonnegative
+from .._integrate import ensure_finite
+from .._validation import (
+    as_array,
+    as_key,
+    check_choice,
+    check_nonnegative,
+    check_resources,
+    check_size,
+    nbytes,
+)
 from ..errors import ShapeError, ValidationError
 from ._dynamics import SoftmaxSynapses, _float_dtype, check_bias, check_params
 from ._streams import orthogonal_memories
@@ -124,8 +133,10 @@ def theory_similarity(xi0: Any, targets: Any, *, n_steps: int, tau: float, dt: f
     xi0 = as_array(xi0, "xi0", ndim=2)
     n_h, n_v = xi0.shape
     targets = as_array(targets, "targets", shape=(n_h, n_v))
-    n_steps = check_int(n_steps, "n_steps", min_value=1)
+    n_steps = check_size(n_steps, "n_steps", max_value=2**31 - 1)
     _, tau, dt = check_params(0.0, tau, dt)
+    check_resources("theory_similarity", n_bytes=6 * nbytes(n_steps + 1, n_h),
+                    n_ops=20.0 * (n_steps + 1) * n_h, args={"n_steps": n_steps, "n_h": n_h})
     bias = check_bias(bias, n_h, n_v)
     norms = check_choice(norms, "norms", ("measured", "equal"))
     dtype = _float_dtype()
@@ -138,13 +149,21 @@ def theory_similarity(xi0: Any, targets: Any, *, n_steps: int, tau: float, dt: f
         onehot = labels[:, None] == np.arange(n_h)[None, :]
         counts = np.concatenate([np.zeros((1, n_h)), np.cumsum(onehot, axis=0)], axis=0)
         e = jnp.asarray((1.0 - dt / tau) ** counts, dtype)
-        return _relaxation(xi0_j, tg_j, b_j, e, norms)
+        return _finite_theory(_relaxation(xi0_j, tg_j, b_j, e, norms), tau, dt)
     if p is None:
         p = np.full(n_h, 1.0 / n_h)
     p = as_array(p, "p", shape=(n_h,))
     if np.any(p < 0):
         raise ValidationError(f"p: expected fractions >= 0, got {p}")
-    return _theory_core(xi0_j, tg_j, b_j, n_steps, tau, dt, jnp.asarray(p, dtype), norms)
+    out = _theory_core(xi0_j, tg_j, b_j, n_steps, tau, dt, jnp.asarray(p, dtype), norms)
+    return _finite_theory(out, tau, dt)
+
+
+def _finite_theory(out: jax.Array, tau: float, dt: float) -> jax.Array:
+    """The closed form is a cosine: non-finite only for zero or overflowing rows."""
+    return ensure_finite(out, "theory_similarity", {"tau": tau, "dt": dt},
+                         hint="a memory, target or u = eta + Lambda row is zero (cosine "
+                              "undefined) or too large for the working dtype")
 
 
 def _appendix_single(key: jax.Array, beta: Any, tau: Any, noise: Any, dt: Any, n_v: int,
@@ -189,13 +208,20 @@ def run_appendix(key: jax.Array, *, n_seeds: int | None = None, beta: Any = 2.0,
     **Returns:** dict with ``similarity``, ``theory`` and ``theory_equal_norms``
     ``([B,] T + 1, N_h)``, ``xi0`` and ``targets`` ``([B,] N_h, N_v)`` (NumPy arrays).
     """
-    n_v = check_int(n_v, "n_v", min_value=1)
-    n_h = check_int(n_h, "n_h", min_value=1)
-    n_steps = check_int(n_steps, "n_steps", min_value=1)
-    chunk = check_int(chunk, "chunk", min_value=1)
+    key = as_key(key)
+    n_v = check_size(n_v, "n_v")
+    n_h = check_size(n_h, "n_h")
+    n_steps = check_size(n_steps, "n_steps", max_value=2**31 - 1)
+    chunk = check_size(chunk, "chunk")
     if n_h > n_v:
         raise ShapeError(f"n_h: at most n_v = {n_v} orthogonal memories, got {n_h}")
-    b = 1 if n_seeds is None else check_int(n_seeds, "n_seeds", min_value=1)
+    b = 1 if n_seeds is None else check_size(n_seeds, "n_seeds")
+    c = min(chunk, b)
+    check_resources("run_appendix",
+                    n_bytes=2 * nbytes(b, 3 * (n_steps + 1) * n_h + 2 * n_h * n_v)
+                    + 4 * nbytes(c, n_steps + 1, n_h) + 4 * nbytes(c, 64, n_h, n_v),
+                    n_ops=12.0 * b * n_steps * n_h * n_v,
+                    args={"n_seeds": n_seeds, "n_steps": n_steps, "n_h": n_h, "n_v": n_v})
     vals = {}
     for name, val in (("beta", beta), ("tau", tau), ("noise", noise)):
         arr = as_array(val, name, ndim=(0, 1)).astype(np.float64)
@@ -220,6 +246,10 @@ def run_appendix(key: jax.Array, *, n_seeds: int | None = None, beta: Any = 2.0,
         parts.append(jax.device_get(_appendix_chunk(
             keys[sl], *(p[sl] for p in params), jnp.asarray(dt, dtype), n_v, n_h, n_steps)))
     out = {k: np.concatenate([p[k] for p in parts])[:b] for k in parts[0]}
+    ensure_finite(out, "run_appendix", {"beta": vals["beta"], "tau": vals["tau"],
+                                        "noise": vals["noise"], "dt": dt},
+                  hint="beta * Xi v or the noise overflows the working dtype: use smaller "
+                       "beta or noise")
     if n_seeds is None:
         out = {k: v[0] for k, v in out.items()}
     return out
