@@ -350,46 +350,25 @@ def read_mapping_arg(path: str | os.PathLike[str], param: str) -> dict[str, Any]
 # --------------------------------------------------------------------------------------
 # resources
 # --------------------------------------------------------------------------------------
-#: Work (elementary float operations) a command may ask for before it is refused:
-#: ~1e13 is hours on a laptop CPU.
-MAX_WORK = 1e13
-
-
-def _total_memory() -> float:
-    """Physical memory of this machine in bytes (what a command can ever hope to use)."""
-    try:
-        import psutil
-
-        return float(psutil.virtual_memory().total)
-    except Exception:  # pragma: no cover - psutil is installed with distributed
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def _fmt_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} EB"  # pragma: no cover
-
-
 def check_budget(params: Mapping[str, Any], *, memory: float = 0.0,
                  work: float = 0.0) -> None:
-    """Refuse a command whose estimated ``memory`` (bytes; more than 80% of this machine's
-    RAM) or ``work`` (float ops; more than :data:`MAX_WORK`) cannot fit: an
-    :class:`ArgumentError` naming ``params`` (``{"--seeds": 1e9}``) and what they need.
-    Estimates are lower bounds of the arrays a command holds at once and of the
-    arithmetic it does."""
+    """Refuse a command whose estimated ``memory`` (bytes) or ``work`` (float ops) exceeds
+    the validation layer's limits (:func:`engramlab._validation.memory_limit`,
+    :func:`~engramlab._validation.work_limit`): an :class:`ArgumentError` naming
+    ``params`` (``{"--seeds": 1e9}``) and what they need. Estimates are lower bounds of the
+    arrays a command holds at once and of the arithmetic it does."""
+    from ._validation import format_bytes, memory_limit, work_limit
+
     shown = ", ".join(f"{k} {v}" for k, v in params.items())
     first = next(iter(params), "arguments")
-    total = _total_memory()
-    if memory > 0.8 * total:
-        raise ArgumentError(first, f"{shown} would need about {_fmt_bytes(memory)} of memory "
-                            f"(this machine has {_fmt_bytes(total)}); use smaller sizes")
-    if work > MAX_WORK:
+    if memory > memory_limit():
+        raise ArgumentError(first, f"{shown} would need about {format_bytes(memory)} of "
+                            f"memory (the limit is {format_bytes(memory_limit())}, 80% of "
+                            "this machine's RAM); use smaller sizes")
+    if work > work_limit():
         raise ArgumentError(first, f"{shown} would need about {work:.2g} floating-point "
-                            f"operations (the limit is {MAX_WORK:.0e}, hours of CPU time); "
-                            "use smaller sizes")
+                            f"operations (the limit is {work_limit():.0e}, hours of CPU "
+                            "time); use smaller sizes")
 
 
 def check_finite_result(values: Any, what: str, hint: str = "") -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import as_array, check_int
+from .._validation import as_array, as_key, check_int, check_resources
 from ..errors import DataError, DivergenceError, ShapeError, ValidationError
 from ._data import RecallArrays, from_arrays, to_arrays
 from ._params import as_params
@@ -71,19 +71,6 @@ def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
             return Prepared(data.arrays, pool_size=data.pool_size, features=feats)
         return data
     return Prepared(data, pool_size=pool_size, clean=clean, features=feats)
-
-
-def _as_key(key: Any) -> Any:
-    import jax
-
-    if isinstance(key, int | np.integer) and not isinstance(key, bool):
-        return jax.random.key(int(key))
-    try:
-        jax.random.split(key)
-    except Exception:
-        raise ValidationError(f"key: expected a JAX PRNG key or an int seed, got "
-                              f"{type(key).__name__} {key!r:.60}") from None
-    return key
 
 
 def _nan_message(v: Variant, params: Any, what: str, n: int) -> str:
@@ -197,6 +184,7 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
       variant's study-event columns such as ``valence``, are simulated; recalls in it are
       ignored), or ``{"list_length", "n_lists", "n_subjects", "features"}``.
     - ``key``: a JAX PRNG key or an int seed (same key, same sequences).
+      Designs that cannot fit in memory are refused up front (``ResourceError``).
     - ``variant``: a registered name or a :class:`Variant`.
     - ``n_rep``: replications of every list (list numbers are renumbered per subject).
     - ``pool_size``: as in :func:`log_likelihood`.
@@ -220,8 +208,14 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     if pool_size is None:
         pool_size = arr.pool_size
     pool_size = check_int(pool_size, "pool_size", min_value=max(L, arr.pool_size))
+    n_sim = len(arr.subject) * n_rep
+    K = sum(ly.preexp.size(L) for ly in v.layers)
+    # per simulated list: MFC + MCF (2 L K), their scan copies, and the outputs
+    check_resources("CMR simulation", n_bytes=n_sim * (4 * L * K + 8 * L) * 8,
+                    n_ops=n_sim * L * L * K * 12.0,
+                    args={"design": f"{n_sim} lists of {L} items", "n_rep": n_rep})
     theta = _theta(params, v)
-    keys = jax.random.split(_as_key(key), len(arr.subject) * n_rep)
+    keys = jax.random.split(as_key(key), len(arr.subject) * n_rep)
     # every study-event column of the design is carried to the output (so simulated data
     # keep their labels, e.g. valence under base CMR); the model sees the variant's ones
     feats = {f: np.tile(x, (n_rep, 1)) for f, x in arr.features.items()}

@@ -139,7 +139,8 @@ def list_composition(params: Mapping[str, Any], *, list_length: int = 16,
     """
     import jax
 
-    from ._api import _as_key, simulate
+    from .._validation import as_key
+    from ._api import simulate
     from ._variants import get_variant
 
     L = check_int(list_length, "list_length", min_value=2, max_value=512)
@@ -149,7 +150,7 @@ def list_composition(params: Mapping[str, Any], *, list_length: int = 16,
     from ._data import to_arrays
 
     # independent simulations: one key per (variant, list type)
-    keys = jax.random.split(_as_key(key), (len(params) + 1) * len(LIST_TYPES))
+    keys = jax.random.split(as_key(key), (len(params) + 1) * len(LIST_TYPES))
     seed = int(np.asarray(jax.random.key_data(keys[-1])).ravel()[-1])
     rng = np.random.default_rng(seed)
     designs = {t: _composition_design(t, L, n, rng, emotional_value) for t in LIST_TYPES}
