@@ -38,6 +38,9 @@ Calls
   numeric leaf of the result: arrays, tuples, dicts, dataclasses, NamedTuples, pandas
   and xarray objects) or ``(False, error)`` for an ``EngramlabError``; fails the test
   for any other exception, a non-finite result, or a call that runs too long.
+- ``v(valid, hostile=None)``, ``arr(shape, lo, hi)``, ``size(valid_list)``, ``key()``:
+  the ``(valid, hostile)`` pairs of a ``draw_call`` spec for a scalar, an array, a count
+  and a PRNG key.
 - ``limited_resources()``: a context manager lowering ``ENGRAMLAB_MEMORY_LIMIT`` (1 GiB)
   and ``ENGRAMLAB_WORK_LIMIT`` (1e10) so a missing size check fails fast instead of
   eating the machine.
@@ -345,3 +348,24 @@ def is_close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "contextlib", "dataclasses", "os", "signal", "Any", "np", "st",
     "EngramlabError")]
+
+
+# --------------------------------------------------------------- spec pairs for draw_call
+def v(strategy: st.SearchStrategy, hostile: st.SearchStrategy | None = None):
+    """``(valid, hostile)`` pair for :func:`draw_call` (hostile: any hostile scalar)."""
+    return strategy, hostile_scalars() if hostile is None else hostile
+
+
+def arr(shape: tuple[int, ...], lo: float = -3.0, hi: float = 3.0):
+    """``(valid, hostile)`` pair for an array argument of ``shape``."""
+    return float_arrays(shape, lo, hi), hostile_arrays(shape)
+
+
+def size(valid: list[int]):
+    """``(valid, hostile)`` pair for a count argument."""
+    return st.sampled_from(valid), hostile_sizes()
+
+
+def key():
+    """``(valid, hostile)`` pair for a PRNG key / seed argument."""
+    return keys(), hostile_keys()

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from fuzz_strategies import (
+    arr,
     array_arg,
     float_arrays,
     fuzz_call,
@@ -18,11 +19,13 @@ from fuzz_strategies import (
     hostile_arrays,
     hostile_keys,
     hostile_scalars,
-    hostile_sizes,
     is_close,
+    key,
     keys,
     limited_resources,
+    size,
     small_floats,
+    v,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,21 +43,12 @@ def _limits():
         yield
 
 
-def v(strategy, hostile=None):
-    """(valid, hostile) pair for draw_call."""
-    return strategy, hostile_scalars() if hostile is None else hostile
 
 
-def arr(shape, lo=-3.0, hi=3.0):
-    return float_arrays(shape, lo, hi), hostile_arrays(shape)
 
 
-def size(valid):
-    return st.sampled_from(valid), hostile_sizes()
 
 
-def key():
-    return keys(), hostile_keys()
 
 
 _FACTORED = at.AttractorNetwork.zeros(N).imprint(XI, [0.0, 1.0], gamma=0.25)

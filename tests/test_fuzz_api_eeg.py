@@ -12,10 +12,11 @@ from fuzz_strategies import (
     fuzz_settings,
     hostile_arrays,
     hostile_scalars,
-    hostile_sizes,
     is_close,
     limited_resources,
+    size,
     small_floats,
+    v,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,12 +42,8 @@ def _limits():
         yield
 
 
-def v(strategy, hostile=None):
-    return strategy, hostile_scalars() if hostile is None else hostile
 
 
-def size(valid):
-    return st.sampled_from(valid), hostile_sizes()
 
 
 def signal(shape=(6, 3, 125)):

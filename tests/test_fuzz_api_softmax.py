@@ -8,17 +8,18 @@ import jax
 import numpy as np
 import pytest
 from fuzz_strategies import (
+    arr,
     float_arrays,
     fuzz_call,
     fuzz_settings,
     hostile_arrays,
-    hostile_keys,
-    hostile_scalars,
     hostile_sizes,
     is_close,
-    keys,
+    key,
     limited_resources,
+    size,
     small_floats,
+    v,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,20 +36,12 @@ def _limits():
         yield
 
 
-def v(strategy, hostile=None):
-    return strategy, hostile_scalars() if hostile is None else hostile
 
 
-def arr(shape, lo=-3.0, hi=3.0):
-    return float_arrays(shape, lo, hi), hostile_arrays(shape)
 
 
-def size(valid):
-    return st.sampled_from(valid), hostile_sizes()
 
 
-def key():
-    return keys(), hostile_keys()
 
 
 def _np_simulate(xi, v, beta, tau, dt, bias):
