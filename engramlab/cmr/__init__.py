@@ -20,5 +20,8 @@ __getattr__, __dir__, __all__ = attach(
         "prepare": "._api", "make_loglik": "._api", "LoglikFunction": "._api",
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
+        **dict.fromkeys(("sample", "Priors", "diagnostics", "posterior_predictive",
+                         "point_fits", "compare", "save_inference", "load_inference"),
+                        "._inference"),
     },
 )
