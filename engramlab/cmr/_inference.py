@@ -452,6 +452,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                           "set XLA_FLAGS=--xla_force_host_platform_device_count before "
                           "importing JAX")
     _check_frame(data, "data")
+    _check_finite_columns(data)
     spec = _resolve_spec(variant, free, fixed)
     pri_obj = _as_priors(priors)
     pri = pri_obj.resolve(spec.free)
@@ -500,6 +501,23 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                                subj_idx, recalls, settings)
     diagnostics(idata, warn=check)
     return idata
+
+
+def _check_finite_columns(data: pd.DataFrame) -> None:
+    """Reject NaN / inf in the numeric identity columns (before anything is compiled)."""
+    from ..errors import DataError
+
+    for col in ("subject", "list", "position", "item_index"):
+        if col not in data.columns:
+            continue
+        v = data[col]
+        bad = v.isna().to_numpy()
+        if pd.api.types.is_numeric_dtype(v):
+            bad = bad | ~np.isfinite(v.to_numpy(dtype=float))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"data: column {col!r} must be finite, got {int(bad.sum())} "
+                            f"NaN/inf value(s) (first at row {i}: {v.iloc[i]!r})")
 
 
 def _sample_subjects(data, subjects, variant, pool_size, spec, pri, key, kw, ckpt, fp,
