@@ -174,7 +174,8 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                "same data: LOO/WAIC table and figure). Default jaxcmr.")] = None,
            free: Annotated[list[str] | None, typer.Option(
                "--free", help="Free parameter, NAME or NAME=LO:HI (repeatable; default: the "
-               "variant's set with its class bounds).")] = None,
+               "variant's set with its class bounds). With several variants each uses the "
+               "names it has.")] = None,
            params: _Params = None, set_: _Set = None, pool_size: _Pool = None,
            hierarchical: Annotated[bool, typer.Option(
                help="Partial pooling across subjects (else independent subjects).")] = True,
@@ -214,26 +215,29 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
     df = _load_data(data, subject)
     variants = list(variant) if variant else ["jaxcmr"]
     results, fits = {}, {}
+    known = {v: params_class(v) for v in variants}
+    parsed: dict[str, tuple[float, float] | None] = {}
+    for f in free or []:
+        name, sep, rng = f.partition("=")
+        name = name.strip()
+        if sep:
+            lo, colon, hi = rng.partition(":")
+            try:
+                parsed[name] = (float(lo), float(hi))
+            except ValueError:
+                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}") from None
+            if not colon:
+                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}")
+        else:
+            parsed[name] = None
+        if not any(name in cls.names() for cls in known.values()):
+            raise ConfigError(f"--free: unknown parameter {name!r} for variant(s) {variants}")
     for v in variants:
-        cls = params_class(v)
-        free_spec: Any = None
-        if free:
-            free_spec = {}
-            for f in free:
-                name, sep, rng = f.partition("=")
-                name = name.strip()
-                if sep:
-                    lo, colon, hi = rng.partition(":")
-                    try:
-                        free_spec[name] = (float(lo), float(hi))
-                    except ValueError:
-                        raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}") from None
-                    if not colon:
-                        raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}")
-                elif name in cls.BOUNDS:
-                    free_spec[name] = tuple(cls.BOUNDS[name])
-                else:
-                    raise ConfigError(f"--free: unknown parameter {name!r} for variant {v!r}")
+        cls = known[v]
+        # with several variants each takes the --free names it has
+        mine = {n: (b if b is not None else tuple(cls.BOUNDS[n]))
+                for n, b in parsed.items() if n in cls.names()}
+        free_spec: Any = mine or None
         p = _params(v, params, set_ if len(variants) == 1 else None).to_dict()
         names = list(free_spec) if free_spec else None
         free_names = names or list(DEFAULT_FREE.get(v, cls.BOUNDS))
