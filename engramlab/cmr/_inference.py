@@ -432,7 +432,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     import jax
 
     from ._api import make_loglik
-    from ._data import _check_frame
+    from ._data import to_arrays
 
     key = _check_key(key)
     hierarchical = bool(hierarchical)
@@ -451,7 +451,6 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                           f"{jax.local_device_count()}; use 'vectorized' or 'sequential', or "
                           "set XLA_FLAGS=--xla_force_host_platform_device_count before "
                           "importing JAX")
-    _check_frame(data, "data")
     _check_finite_columns(data)
     spec = _resolve_spec(variant, free, fixed)
     pri_obj = _as_priors(priors)
@@ -460,11 +459,10 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     subject = np.asarray(ll.subject)
     subjects = list(pd.unique(subject))
     subj_idx = np.array([subjects.index(s) for s in subject], dtype=np.int32)
-    recalls = np.asarray(ll._prep.recalls) if hasattr(ll, "_prep") else None
-    if recalls is None:  # pragma: no cover - interface without the prepared arrays
-        from ._data import to_arrays
-
-        recalls = np.asarray(to_arrays(data).recalls)
+    recalls = np.asarray(to_arrays(data).recalls)     # same cleaning and order as ll
+    if recalls.shape[0] != ll.n_lists:
+        raise ValidationError(f"data: {recalls.shape[0]} lists after cleaning but the "
+                              f"likelihood has {ll.n_lists}")
     settings = dict(hierarchical=hierarchical, subject_runs=subject_runs, chains=chains,
                     draws=draws, warmup=warmup,
                     chain_method=chain_method, target_accept=target_accept,
@@ -507,6 +505,9 @@ def _check_finite_columns(data: pd.DataFrame) -> None:
     """Reject NaN / inf in the numeric identity columns (before anything is compiled)."""
     from ..errors import DataError
 
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data: expected a pandas DataFrame in psifr long format, got "
+                        f"{type(data).__name__}")
     for col in ("subject", "list", "position", "item_index"):
         if col not in data.columns:
             continue
