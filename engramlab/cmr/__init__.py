@@ -38,5 +38,8 @@ __getattr__, __dir__, __all__ = attach(
         "spc_by_valence": "._emotion", "lag_crp_by_valence": "._emotion",
         "emotional_clustering": "._emotion", "list_composition": "._emotion",
         "composition_effect": "._emotion",
+        **dict.fromkeys(("sample", "Priors", "diagnostics", "posterior_predictive",
+                         "point_fits", "compare", "save_inference", "load_inference"),
+                        "._inference"),
     },
 )

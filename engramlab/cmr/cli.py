@@ -1,4 +1,4 @@
-"""``engramlab cmr loglik | fit | simulate``: thin over :mod:`engramlab.cmr`.
+"""``engramlab cmr loglik | fit | simulate | sample``: thin over :mod:`engramlab.cmr`.
 
 Heavy libraries are imported inside the commands only (``engramlab --help`` stays free
 of JAX).
@@ -198,3 +198,118 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
     spc = recall_curves(df)["spc"]
     typer.echo(f"{df['list'].groupby(df['subject']).nunique().sum()} lists; mean recall "
                f"probability {spc['recall'].mean():.3f}")
+
+
+@app.command()
+def sample(data: _Data = "Morton2013", subject: _Subjects = None,
+           variant: Annotated[list[str] | None, typer.Option(
+               "--variant", "-v", help="Variant to sample (repeat to compare several on the "
+               "same data: LOO/WAIC table and figure). Default jaxcmr.")] = None,
+           free: Annotated[list[str] | None, typer.Option(
+               "--free", help="Free parameter, NAME or NAME=LO:HI (repeatable; default: the "
+               "variant's set with its class bounds). With several variants each uses the "
+               "names it has.")] = None,
+           params: _Params = None, set_: _Set = None, pool_size: _Pool = None,
+           hierarchical: Annotated[bool, typer.Option(
+               help="Partial pooling across subjects (else independent subjects).")] = True,
+           chains: Annotated[int, typer.Option(min=1)] = 4,
+           draws: Annotated[int, typer.Option(min=1)] = 500,
+           warmup: Annotated[int, typer.Option(min=0)] = 500,
+           chain_method: Annotated[str, typer.Option(
+               help="sequential, vectorized or parallel.")] = "sequential",
+           subject_runs: Annotated[str, typer.Option(
+               help="--no-hierarchical: separate (Dask) or joint.")] = "separate",
+           target_accept: float = 0.8, max_tree_depth: int = 8,
+           scheduler: Annotated[str | None, typer.Option(
+               help="Dask scheduler tcp://HOST:PORT (separate subject runs).")] = None,
+           workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
+           ppc_draws: Annotated[int, typer.Option(
+               min=0, help="Posterior draws for the PPC figure (0: none).")] = 20,
+           point_fit: Annotated[bool, typer.Option(
+               help="With several variants: per-subject ML fits for AIC/BIC.")] = True,
+           seed: Annotated[int, typer.Option(help="PRNG seed.")] = 0,
+           out: Annotated[Path, typer.Option(
+               "--out", "-o", help="Output folder (resumable: rerun to continue).")] =
+           Path("results/cmr_sample"),
+           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+           ) -> None:
+    """Bayesian fit by NUTS: writes <variant>/posterior.nc, diagnostics.csv, ppc.png/svg
+    (and comparison.csv / comparison.png for several variants)."""
+    import jax
+
+    from .._io import save_figure, write_text
+    from ..errors import ConfigError
+    from ..plots.inference import plot_compare, plot_ppc
+    from ._fit import DEFAULT_FREE
+    from ._inference import compare, diagnostics, point_fits, posterior_predictive, save_inference
+    from ._inference import sample as sample_fn
+    from ._params import params_class
+
+    df = _load_data(data, subject)
+    variants = list(variant) if variant else ["jaxcmr"]
+    results, fits = {}, {}
+    known = {v: params_class(v) for v in variants}
+    parsed: dict[str, tuple[float, float] | None] = {}
+    for f in free or []:
+        name, sep, rng = f.partition("=")
+        name = name.strip()
+        if sep:
+            lo, colon, hi = rng.partition(":")
+            try:
+                parsed[name] = (float(lo), float(hi))
+            except ValueError:
+                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}") from None
+            if not colon:
+                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}")
+        else:
+            parsed[name] = None
+        if not any(name in cls.names() for cls in known.values()):
+            raise ConfigError(f"--free: unknown parameter {name!r} for variant(s) {variants}")
+    for v in variants:
+        cls = known[v]
+        # with several variants each takes the --free names it has
+        mine = {n: (b if b is not None else tuple(cls.BOUNDS[n]))
+                for n, b in parsed.items() if n in cls.names()}
+        free_spec: Any = mine or None
+        p = _params(v, params, set_ if len(variants) == 1 else None).to_dict()
+        names = list(free_spec) if free_spec else None
+        free_names = names or list(DEFAULT_FREE.get(v, cls.BOUNDS))
+        fixed = {k: val for k, val in p.items() if k not in free_names}
+        vdir = out / v
+        idata = sample_fn(df, key=jax.random.key(seed), variant=v, hierarchical=hierarchical,
+                          chains=chains, draws=draws, warmup=warmup, free=free_spec,
+                          fixed=fixed, pool_size=pool_size, chain_method=chain_method,
+                          subject_runs=subject_runs, target_accept=target_accept,
+                          max_tree_depth=max_tree_depth, scheduler=scheduler,
+                          workers=workers, checkpoint_dir=vdir / "checkpoints", quiet=quiet)
+        save_inference(idata, vdir / "posterior.nc")
+        tab = diagnostics(idata, warn=False)
+        write_text(vdir / "diagnostics.csv", tab.to_csv())
+        att = idata.sample_stats.attrs
+        typer.echo(f"[{v}] max R-hat {att['max_r_hat']:.3f}, min bulk ESS "
+                   f"{att['min_ess_bulk']:.0f}, min tail ESS {att['min_ess_tail']:.0f}, "
+                   f"{att['n_divergent']} divergences ({att['n_draws']} draws)")
+        typer.echo(tab.round(4).to_string())
+        typer.echo(f"wrote {vdir / 'posterior.nc'} and {vdir / 'diagnostics.csv'}")
+        if ppc_draws > 0:
+            import matplotlib.pyplot as plt
+
+            ppc = posterior_predictive(idata, df, key=jax.random.key(seed + 1),
+                                       n_draws=ppc_draws, pool_size=pool_size)
+            fig = plot_ppc(ppc, title=f"Posterior predictive check: {v}")
+            save_figure(fig, vdir / "ppc")
+            plt.close(fig)
+            typer.echo(f"wrote {vdir / 'ppc.png'}")
+        results[v] = idata
+        if len(variants) > 1 and point_fit:
+            fits[v] = point_fits(idata, df, pool_size=pool_size, n_starts=2)
+    if len(variants) > 1:
+        import matplotlib.pyplot as plt
+
+        table = compare(results, point_fits=fits or None)
+        write_text(out / "comparison.csv", table.to_csv())
+        ax = plot_compare(table)
+        save_figure(ax.figure, out / "comparison")
+        plt.close(ax.figure)
+        typer.echo(table.round(2).to_string())
+        typer.echo(f"wrote {out / 'comparison.csv'} and {out / 'comparison.png'}")

@@ -41,7 +41,9 @@ _PKG = Path(__file__).resolve().parents[1]
 __all__ = ["FAMILIES", "DemoContext", "run_demo", "discover_sections"]
 
 #: Model families, in report order. Each may provide ``engramlab/<family>/demo.py``.
-FAMILIES: tuple[str, ...] = ("memory", "attractor", "softmax", "cmr", "eeg")
+FAMILIES: tuple[str, ...] = ("memory", "attractor", "softmax", "cmr", "cmr_bayes", "eeg")
+#: Sections that are not a family's ``demo.py``: section key -> module.
+EXTRA_SECTIONS = {"cmr_bayes": "engramlab.cmr.demo_inference"}
 
 
 @dataclass
@@ -110,9 +112,9 @@ def discover_sections(families: tuple[str, ...] = FAMILIES) -> list[tuple[str, S
     """The ``(family, demo_section)`` pairs of every family that provides a demo."""
     found = []
     for fam in families:
-        if not (_PKG / fam / "demo.py").exists():
+        if fam not in EXTRA_SECTIONS and not (_PKG / fam / "demo.py").exists():
             continue
-        mod = importlib.import_module(f"engramlab.{fam}.demo")
+        mod = importlib.import_module(EXTRA_SECTIONS.get(fam, f"engramlab.{fam}.demo"))
         found.append((fam, mod.demo_section))
     return found
 

@@ -1,0 +1,902 @@
+"""Bayesian inference for CMR: NUTS on the exact likelihood, PPCs, model comparison.
+
+Built only on :func:`engramlab.cmr.make_loglik` (a differentiable, jitted per-list
+log-likelihood of fixed data), so every variant that :func:`~engramlab.cmr._params.params_class`
+accepts can be sampled, with no per-variant code.
+
+**Transform.** Each free parameter ``k`` with bounds ``(lo_k, hi_k)`` is sampled on the
+real line as ``z_k`` with ``theta_k = lo_k + (hi_k - lo_k) sigmoid(z_k)`` (the same
+bounded transform as ``fit(method="gradient")``). Non-free parameters keep their ``fixed``
+value (or the class default), as in :func:`~engramlab.cmr.fit`.
+
+**Hierarchical model** (``hierarchical=True``, partial pooling, non-centred)::
+
+    mu_k     ~ Normal(mu_loc_k, mu_scale_k)        group location on the z scale
+    sigma_k  ~ HalfNormal(sigma_scale_k)           between-subject spread (z scale)
+    eta_sk   ~ Normal(0, 1)                        s = 1..S subjects
+    z_sk     = mu_k + sigma_k eta_sk
+    log p(data | z) = sum_lists log L(recalls_i | theta(z_{s(i)}))
+
+``lo + (hi - lo) sigmoid(mu_k)`` is the group median of parameter ``k``.
+
+**Per-subject model** (``hierarchical=False``, no pooling): ``z_sk ~ Normal(mu_loc_k,
+mu_scale_k)`` independently; every subject is sampled separately (on Dask for several
+subjects, like :func:`~engramlab.cmr.fit_subjects`).
+
+With the default ``mu_loc = 0``, ``mu_scale = 1.5`` the prior on each parameter is a
+logit-normal over its bounds, close to uniform (a standard deviation of 1.5 on the logit
+scale is nearly flat on ``(lo, hi)``); so the **bounds are part of the prior**: pass
+``free={name: (lo, hi)}`` to narrow them.
+
+The result is an ArviZ ``InferenceData`` with groups ``posterior`` (every free parameter
+in natural units, dims ``(chain, draw, subject)``; hierarchical runs add ``mu_<name>``
+(group median, natural units) and ``sigma_<name>`` (z scale), dims ``(chain, draw)``),
+``sample_stats`` (``diverging``, ``lp``, ``n_steps``, ``tree_depth``,
+``acceptance_rate``, ``step_size``), ``log_likelihood`` (``recall``: log-likelihood of
+every list, dims ``(chain, draw, list)``, for PSIS-LOO / WAIC) and ``observed_data``
+(``recalls`` ``(list, output)``: 1-based study positions, 0-padded; ``list_subject``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._io import write_with
+from .._progress import make_progress
+from .._validation import check_choice, check_int, check_range
+from ..errors import ConfigError, ConvergenceWarning, ValidationError
+
+__all__ = ["Priors", "sample", "diagnostics", "posterior_predictive", "point_fits",
+           "compare", "save_inference", "load_inference"]
+
+#: Usual thresholds (Vehtari et al. 2021): rank-normalised split R-hat and total bulk /
+#: tail effective sample sizes.
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+_EXTRA = ("diverging", "num_steps", "accept_prob", "adapt_state.step_size",
+          "potential_energy")
+_SPEC_ATTR = "engramlab_spec"
+
+
+# --------------------------------------------------------------------------- spec / priors
+
+@dataclass(frozen=True)
+class Priors:
+    """Priors on the unconstrained scale ``z = logit((theta - lo) / (hi - lo))``.
+
+    Each field is a number (all free parameters) or a dict ``name -> number`` (named
+    parameters; the others keep the default).
+
+    - ``mu_loc`` (default ``0``): prior mean of ``mu_k`` (hierarchical) or of ``z_sk``
+      (per subject); ``0`` is the middle of the bounds.
+    - ``mu_scale`` (default ``1.5``, > 0): its standard deviation.
+    - ``sigma_scale`` (default ``1.0``, > 0): scale of the half-normal prior on the
+      between-subject spread ``sigma_k`` (hierarchical only).
+    """
+
+    mu_loc: float | Mapping[str, float] = 0.0
+    mu_scale: float | Mapping[str, float] = 1.5
+    sigma_scale: float | Mapping[str, float] = 1.0
+    _defaults: dict = field(default_factory=lambda: {"mu_loc": 0.0, "mu_scale": 1.5,
+                                                     "sigma_scale": 1.0}, repr=False)
+
+    def resolve(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Arrays ``(n_free,)`` of ``mu_loc``, ``mu_scale``, ``sigma_scale``; validated."""
+        out = {}
+        for fname in ("mu_loc", "mu_scale", "sigma_scale"):
+            v = getattr(self, fname)
+            default = self._defaults[fname]
+            if isinstance(v, Mapping):
+                unknown = sorted(set(v) - set(names))
+                if unknown:
+                    raise ConfigError(f"priors.{fname}: unknown parameter(s) {unknown}; "
+                                      f"expected free parameters {list(names)}")
+                vals = [v.get(n, default) for n in names]
+            else:
+                vals = [v] * len(names)
+            arr = np.empty(len(names))
+            for i, (n, x) in enumerate(zip(names, vals, strict=True)):
+                try:
+                    x = float(x)
+                except (TypeError, ValueError):
+                    raise ConfigError(f"priors.{fname}[{n!r}]: expected a real number, got "
+                                      f"{x!r}") from None
+                if not math.isfinite(x):
+                    raise ConfigError(f"priors.{fname}[{n!r}]: expected a finite number, "
+                                      f"got {x}")
+                if fname != "mu_loc" and x <= 0:
+                    raise ConfigError(f"priors.{fname}[{n!r}]: expected a scale > 0, got "
+                                      f"{x:g} (an impossible prior)")
+                arr[i] = x
+            out[fname] = arr
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, Mapping) else float(v))
+                for k, v in (("mu_loc", self.mu_loc), ("mu_scale", self.mu_scale),
+                             ("sigma_scale", self.sigma_scale))}
+
+
+def _as_priors(priors: Any) -> Priors:
+    if priors is None:
+        return Priors()
+    if isinstance(priors, Priors):
+        return priors
+    if isinstance(priors, Mapping):
+        unknown = sorted(set(priors) - {"mu_loc", "mu_scale", "sigma_scale"})
+        if unknown:
+            raise ConfigError(f"priors: unknown key(s) {unknown}; expected mu_loc, "
+                              "mu_scale, sigma_scale")
+        return Priors(**priors)
+    raise ConfigError(f"priors: expected a Priors, a dict or None, got {type(priors).__name__}")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    variant: str
+    names: tuple[str, ...]          # all parameter names (theta layout)
+    free: tuple[str, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+    base: np.ndarray                 # (n_par,) theta with fixed values
+    idx: np.ndarray                  # positions of the free names in theta
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variant": self.variant, "names": list(self.names), "free": list(self.free),
+                "lo": self.lo.tolist(), "hi": self.hi.tolist(), "base": self.base.tolist()}
+
+
+def _resolve_spec(variant: str, free: Any, fixed: Any) -> _Spec:
+    """Free names with bounds and the fixed base vector, as :func:`~engramlab.cmr.fit`."""
+    from ._fit import DEFAULT_FREE
+    from ._params import params_class
+
+    cls = params_class(variant)
+    names = tuple(cls.names())
+    if free is None:
+        free = DEFAULT_FREE.get(variant, tuple(n for n in names if n in cls.BOUNDS))
+    if isinstance(free, Mapping):
+        free_b = {k: tuple(v) for k, v in free.items()}
+    elif isinstance(free, Sequence) and not isinstance(free, str):
+        unknown = sorted(set(free) - set(names))
+        if unknown:
+            raise ConfigError(f"free: unknown parameter(s) {unknown} for variant "
+                              f"{variant!r}; expected names from {list(names)}")
+        free_b = {k: tuple(cls.BOUNDS[k]) for k in free}
+    else:
+        raise ConfigError(f"free: expected a list of names or a dict name -> (lo, hi), "
+                          f"got {free!r}")
+    unknown = sorted(set(free_b) - set(names))
+    if unknown:
+        raise ConfigError(f"free: unknown parameter(s) {unknown} for variant {variant!r}; "
+                          f"expected names from {list(names)}")
+    if not free_b:
+        raise ConfigError("free: expected at least one free parameter")
+    for k, b in free_b.items():
+        ok = len(b) == 2
+        if ok:
+            try:
+                b = (float(b[0]), float(b[1]))
+            except (TypeError, ValueError):
+                ok = False
+        if not ok or not (math.isfinite(b[0]) and math.isfinite(b[1]) and b[0] < b[1]):
+            raise ConfigError(f"free[{k!r}]: expected finite bounds (lo, hi) with lo < hi, "
+                              f"got {free_b[k]}")
+        vlo, vhi = cls.VALID[k]
+        if b[0] < vlo or b[1] > vhi:
+            raise ConfigError(f"free[{k!r}]: bounds {b} leave the valid range "
+                              f"[{vlo:g}, {vhi:g}]")
+        free_b[k] = b
+    fixed = dict(fixed or {})
+    both = sorted(set(fixed) & set(free_b))
+    if both:
+        raise ConfigError(f"fixed: parameter(s) {both} are also free")
+    base_p = cls.from_mapping({**cls().to_dict(), **fixed}, name="fixed")  # validates
+    base = np.array([getattr(base_p, n) for n in names], dtype=np.float64)
+    fnames = tuple(n for n in names if n in free_b)
+    return _Spec(variant=variant, names=names, free=fnames,
+                 lo=np.array([free_b[n][0] for n in fnames], dtype=np.float64),
+                 hi=np.array([free_b[n][1] for n in fnames], dtype=np.float64),
+                 base=base, idx=np.array([names.index(n) for n in fnames]))
+
+
+# --------------------------------------------------------------------------- the model
+
+def _make_model(ll, spec: _Spec, subj_idx: np.ndarray, n_subj: int,
+                pri: dict[str, np.ndarray], hierarchical: bool):
+    """The NumPyro model (a closure over the data's :class:`LoglikFunction`)."""
+    import jax
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    k = len(spec.free)
+    lo, hi = jnp.asarray(spec.lo), jnp.asarray(spec.hi)
+    base = jnp.asarray(spec.base)
+    idx = jnp.asarray(spec.idx)
+    sidx = jnp.asarray(subj_idx)
+    mu_loc, mu_scale = jnp.asarray(pri["mu_loc"]), jnp.asarray(pri["mu_scale"])
+    sigma_scale = jnp.asarray(pri["sigma_scale"])
+
+    def model():
+        if hierarchical:
+            mu = numpyro.sample("mu", dist.Normal(mu_loc, mu_scale).to_event(1))
+            sigma = numpyro.sample("sigma", dist.HalfNormal(sigma_scale).to_event(1))
+            eta = numpyro.sample("eta", dist.Normal(jnp.zeros((n_subj, k)), 1.0).to_event(2))
+            z = mu + sigma * eta
+        else:
+            z = numpyro.sample("z", dist.Normal(jnp.broadcast_to(mu_loc, (n_subj, k)),
+                                                mu_scale).to_event(2))
+        th_s = lo + (hi - lo) * jax.nn.sigmoid(z)                       # (S, k)
+        theta = jnp.broadcast_to(base, (n_subj, base.shape[0])).at[:, idx].set(th_s)
+        per = ll.per_list(theta[sidx])                                   # (n_lists,)
+        numpyro.deterministic("log_lik", per)
+        numpyro.factor("loglik", jnp.sum(per))
+
+    return model
+
+
+def _make_mcmc(model, *, chains: int, draws: int, warmup: int, chain_method: str,
+               target_accept: float, max_tree_depth: int):
+    """One NumPyro ``MCMC`` object (reused for every chain: compiled once)."""
+    from numpyro.infer import MCMC, NUTS, init_to_uniform
+
+    kernel = NUTS(model, target_accept_prob=target_accept, max_tree_depth=max_tree_depth,
+                  init_strategy=init_to_uniform(radius=1.0))
+    return MCMC(kernel, num_warmup=warmup, num_samples=draws, num_chains=chains,
+                chain_method=chain_method, progress_bar=False)
+
+
+def _run_mcmc(mcmc, *, key, on_done=None) -> dict[str, np.ndarray]:
+    """Warm-up (step size and diagonal mass-matrix adaptation) and sampling in one compiled
+    loop; numpy arrays ``(chains, draws, ...)`` of the samples (``s:`` prefix) and sample
+    stats (``x:`` prefix)."""
+    mcmc.run(key, extra_fields=_EXTRA)
+    samples = mcmc.get_samples(group_by_chain=True)
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    out = {f"s:{k}": np.asarray(v) for k, v in samples.items()}
+    out.update({f"x:{k}": np.asarray(v) for k, v in extra.items()})
+    if on_done:
+        on_done()
+    return out
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def _fingerprint(spec: _Spec, pri: dict, recalls: np.ndarray, subject: np.ndarray,
+                 settings: dict) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(spec.to_json(), sort_keys=True).encode())
+    h.update(json.dumps({k: v.tolist() for k, v in pri.items()}, sort_keys=True).encode())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    h.update(np.ascontiguousarray(recalls).tobytes())
+    h.update(np.asarray(pd.Series(subject).astype(str)).astype("U").tobytes())
+    return h.hexdigest()[:20]
+
+
+def _save_unit(path: Path, arrays: dict[str, np.ndarray], fp: str) -> None:
+    def writer(p: Path) -> None:
+        with open(p, "wb") as fh:
+            np.savez(fh, _fingerprint=np.array(fp), **arrays)
+
+    write_with(path, writer)
+
+
+def _load_unit(path: Path, fp: str) -> dict[str, np.ndarray] | None:
+    """A finished unit from ``path`` (``None`` if absent); refuses another run's file."""
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        got = str(z["_fingerprint"])
+        if got != fp:
+            raise ConfigError(f"checkpoint_dir: {str(path)!r} belongs to a different run "
+                              f"(fingerprint {got}, this run {fp}: other data, priors, "
+                              "bounds, draws or seed); use an empty folder to start afresh")
+        return {k: z[k] for k in z.files if k != "_fingerprint"}
+
+
+def _chain_key(key, c: int):
+    import jax
+
+    return jax.random.fold_in(key, c)
+
+
+def _check_key(key: Any):
+    import jax
+
+    try:
+        jax.random.key_data(key)
+        jax.random.fold_in(key, 0)
+    except Exception as exc:
+        raise ValidationError(f"key: expected a JAX PRNG key (jax.random.key(seed)), got "
+                              f"{key!r}") from exc
+    return key
+
+
+# --------------------------------------------------------------------------- sampling
+
+def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains, draws,
+                  warmup, chain_method, target_accept, max_tree_depth, ckpt, fp, tag,
+                  on_unit=None):
+    """Sample one model (all subjects pooled, or one subject); per-chain checkpoints."""
+    import jax
+
+    kw = dict(draws=draws, warmup=warmup, target_accept=target_accept,
+              max_tree_depth=max_tree_depth)
+    parts = []
+    with jax.enable_x64(True):
+        model = _make_model(ll, spec, subj_idx, n_subj, pri, hierarchical)
+        if chain_method == "sequential":
+            mcmc = None
+            for c in range(chains):
+                path = None if ckpt is None else ckpt / f"{tag}-chain{c}.npz"
+                got = None if path is None else _load_unit(path, fp)
+                if got is None:
+                    if mcmc is None:
+                        mcmc = _make_mcmc(model, chains=1, chain_method="sequential", **kw)
+                    got = _run_mcmc(mcmc, key=_chain_key(key, c),
+                                    on_done=None if on_unit is None else
+                                    (lambda c=c: on_unit(f"{tag}: chain {c + 1} done")))
+                    if path is not None:
+                        _save_unit(path, got, fp)
+                elif on_unit is not None:
+                    on_unit(f"{tag}: chain {c + 1} resumed")
+                parts.append(got)
+            return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        path = None if ckpt is None else ckpt / f"{tag}-chains.npz"
+        got = None if path is None else _load_unit(path, fp)
+        if got is None:
+            mcmc = _make_mcmc(model, chains=chains, chain_method=chain_method, **kw)
+            got = _run_mcmc(mcmc, key=key, on_done=None if on_unit is None else
+                            (lambda: on_unit(f"{tag}: chains done")))
+            if path is not None:
+                _save_unit(path, got, fp)
+        elif on_unit is not None:
+            on_unit(f"{tag}: chains resumed")
+        return got
+
+
+def _sample_subject_task(data_sub, variant, pool_size, spec, pri, key, kw):
+    from ._api import make_loglik
+
+    ll = make_loglik(data_sub, variant=variant, pool_size=pool_size)
+    return _sample_block(ll, spec, np.zeros(ll.n_lists, dtype=np.int32), 1, pri, False,
+                         key, ckpt=None, fp="", tag="subject", **kw)
+
+
+def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool = True,
+           chains: int = 4, draws: int = 500, warmup: int = 500,
+           free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
+           fixed: Mapping[str, float] | None = None, priors: Priors | Mapping | None = None,
+           pool_size: int | None = None, chain_method: str = "sequential",
+           target_accept: float = 0.8, max_tree_depth: int = 8,
+           subject_runs: str = "separate", scheduler: str | None = None, workers: int = 1,
+           checkpoint_dir: str | Path | None = None, quiet: bool | None = None,
+           check: bool = True) -> Any:
+    """Posterior of CMR parameters by NUTS (NumPyro) on the exact log-likelihood.
+
+    The model, transform and priors are in the module docstring
+    (:mod:`engramlab.cmr._inference`); the log-likelihood of list ``i`` is
+    ``log L_i = sum_{j<n_i} log[(1 - P_stop(j)) P(r_j)] + log P_stop(n_i)`` from
+    :func:`~engramlab.cmr.make_loglik`, in float64.
+
+    **Arguments:**
+
+    - ``data``: psifr long-format DataFrame (validated and cleaned as in
+      :func:`~engramlab.cmr.log_likelihood`).
+    - ``key``: JAX PRNG key (required). Chain ``c`` uses ``fold_in(key, c)`` (subject ``s``
+      of a per-subject run ``fold_in(key, 1000 + s)`` first), so a resumed run draws the
+      same numbers as an uninterrupted one.
+    - ``variant``: any registered variant name.
+    - ``hierarchical``: partial pooling across subjects (``True``) or independent
+      per-subject posteriors (``False``; subjects run on Dask).
+    - ``chains``, ``draws``, ``warmup``: NUTS chains, kept draws per chain (>= 1) and
+      adaptation steps per chain (>= 0).
+    - ``free``, ``fixed``: as :func:`~engramlab.cmr.fit` (names, or ``name -> (lo, hi)``;
+      default :data:`~engramlab.cmr._fit.DEFAULT_FREE`); the bounds define the transform.
+    - ``priors``: :class:`Priors` or a dict of its fields.
+    - ``chain_method``: ``"sequential"`` (one chain after the other, each checkpointed),
+      ``"vectorized"`` (all chains in one vmapped call) or ``"parallel"`` (one chain per
+      JAX device; needs ``chains`` devices, e.g.
+      ``XLA_FLAGS=--xla_force_host_platform_device_count=4`` before JAX starts).
+    - ``target_accept``, ``max_tree_depth``: NUTS settings.
+    - ``subject_runs`` (``hierarchical=False`` only): ``"separate"`` (one NUTS run per
+      subject, on Dask) or ``"joint"`` (one NUTS run over the product of the independent
+      per-subject posteriors: the same posterior, one compilation, vectorised over
+      subjects; best for many small subjects).
+    - ``scheduler``, ``workers``: separate per-subject runs only: Dask scheduler address,
+      or an in-process ``LocalCluster`` with ``workers`` threads.
+    - ``checkpoint_dir``: finished chains (hierarchical) or subjects (per subject) are
+      written there atomically and reused on a rerun with identical inputs (checked by a
+      fingerprint of data, priors, bounds, settings and key; a mismatch is a
+      ``ConfigError``).
+    - ``quiet``: no progress bar. ``check``: run :func:`diagnostics` and warn
+      (``ConvergenceWarning``) when R-hat > 1.01, bulk/tail ESS < 400 or any divergence.
+
+    **Returns:** ``arviz.InferenceData`` (groups described in the module docstring; the
+    diagnostics summary is in ``sample_stats.attrs``). Save it with
+    :func:`save_inference`.
+    """
+    import jax
+
+    from ._api import make_loglik
+    from ._data import to_arrays
+
+    key = _check_key(key)
+    hierarchical = bool(hierarchical)
+    chains = check_int(chains, "chains", min_value=1)
+    draws = check_int(draws, "draws", min_value=1)
+    warmup = check_int(warmup, "warmup", min_value=0)
+    chain_method = check_choice(chain_method, "chain_method",
+                                ("sequential", "vectorized", "parallel"))
+    target_accept = check_range(target_accept, "target_accept", 0.0, 1.0,
+                                lo_inclusive=False, hi_inclusive=False)
+    max_tree_depth = check_int(max_tree_depth, "max_tree_depth", min_value=1)
+    workers = check_int(workers, "workers", min_value=1)
+    subject_runs = check_choice(subject_runs, "subject_runs", ("separate", "joint"))
+    if chain_method == "parallel" and jax.local_device_count() < chains:
+        raise ConfigError(f"chain_method: 'parallel' needs {chains} JAX devices, got "
+                          f"{jax.local_device_count()}; use 'vectorized' or 'sequential', or "
+                          "set XLA_FLAGS=--xla_force_host_platform_device_count before "
+                          "importing JAX")
+    _check_finite_columns(data)
+    spec = _resolve_spec(variant, free, fixed)
+    pri_obj = _as_priors(priors)
+    pri = pri_obj.resolve(spec.free)
+    ll = make_loglik(data, variant=variant, pool_size=pool_size)  # validates the data
+    subject = np.asarray(ll.subject)
+    subjects = list(pd.unique(subject))
+    subj_idx = np.array([subjects.index(s) for s in subject], dtype=np.int32)
+    recalls = np.asarray(to_arrays(data).recalls)     # same cleaning and order as ll
+    if recalls.shape[0] != ll.n_lists:
+        raise ValidationError(f"data: {recalls.shape[0]} lists after cleaning but the "
+                              f"likelihood has {ll.n_lists}")
+    settings = dict(hierarchical=hierarchical, subject_runs=subject_runs, chains=chains,
+                    draws=draws, warmup=warmup,
+                    chain_method=chain_method, target_accept=target_accept,
+                    max_tree_depth=max_tree_depth, pool_size=pool_size,
+                    key=np.asarray(jax.random.key_data(key)).tolist())
+    fp = _fingerprint(spec, pri, recalls, subject, settings)
+    ckpt = None
+    if checkpoint_dir is not None:
+        ckpt = Path(checkpoint_dir)
+        ckpt.mkdir(parents=True, exist_ok=True)
+    kw = dict(chains=chains, draws=draws, warmup=warmup, chain_method=chain_method,
+              target_accept=target_accept, max_tree_depth=max_tree_depth)
+
+    if hierarchical or subject_runs == "joint":
+        n_units = chains if chain_method == "sequential" else 1
+        what = "hierarchical" if hierarchical else "independent subjects, joint run"
+        with make_progress(quiet) as progress:
+            task = progress.add_task(f"NUTS {variant} ({what}, {len(subjects)} subjects)",
+                                     total=n_units)
+
+            def on_unit(desc):
+                progress.update(task, description=f"NUTS {variant}: {desc}")
+                progress.advance(task)
+
+            raw = _sample_block(ll, spec, subj_idx, len(subjects), pri, hierarchical, key,
+                                ckpt=ckpt, fp=fp, tag="hier" if hierarchical else "joint",
+                                on_unit=on_unit, **kw)
+        per_subject = None
+    else:
+        per_subject = _sample_subjects(data, subjects, variant, pool_size, spec, pri, key,
+                                       kw, ckpt, fp, scheduler, workers, quiet)
+        raw = None
+    idata = _to_inference_data(raw, per_subject, spec, pri_obj, hierarchical, subjects,
+                               subj_idx, recalls, settings)
+    diagnostics(idata, warn=check)
+    return idata
+
+
+def _check_finite_columns(data: pd.DataFrame) -> None:
+    """Reject NaN / inf in the numeric identity columns (before anything is compiled)."""
+    from ..errors import DataError
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data: expected a pandas DataFrame in psifr long format, got "
+                        f"{type(data).__name__}")
+    for col in ("subject", "list", "position", "item_index"):
+        if col not in data.columns:
+            continue
+        v = data[col]
+        bad = v.isna().to_numpy()
+        if pd.api.types.is_numeric_dtype(v):
+            bad = bad | ~np.isfinite(v.to_numpy(dtype=float))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"data: column {col!r} must be finite, got {int(bad.sum())} "
+                            f"NaN/inf value(s) (first at row {i}: {v.iloc[i]!r})")
+
+
+def _sample_subjects(data, subjects, variant, pool_size, spec, pri, key, kw, ckpt, fp,
+                     scheduler, workers, quiet) -> list[dict[str, np.ndarray]]:
+    """Per-subject posteriors on Dask; finished subjects come from ``ckpt``."""
+    import jax
+
+    results: dict[int, dict] = {}
+    todo = []
+    for i, _s in enumerate(subjects):
+        path = None if ckpt is None else ckpt / f"subject{i}.npz"
+        got = None if path is None else _load_unit(path, fp)
+        if got is None:
+            todo.append(i)
+        else:
+            results[i] = got
+    keys = {i: jax.random.fold_in(key, 1000 + i) for i in todo}
+    subj_col = data["subject"]
+    with make_progress(quiet) as progress:
+        task = progress.add_task(f"NUTS {variant} per subject", total=len(subjects),
+                                 completed=len(results))
+        if len(todo) == 1 and scheduler is None:
+            i = todo[0]
+            results[i] = _sample_subject_task(data[subj_col == subjects[i]], variant,
+                                              pool_size, spec, pri, keys[i], kw)
+            if ckpt is not None:
+                _save_unit(ckpt / f"subject{i}.npz", results[i], fp)
+            progress.advance(task)
+        elif todo:
+            from distributed import Client, LocalCluster, as_completed
+
+            cluster = None
+            if scheduler is None:
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=False, dashboard_address=":0",
+                                       silence_logs=logging.ERROR)
+                client = Client(cluster)
+            else:
+                client = Client(scheduler, timeout="30s")
+            try:
+                futs = {client.submit(_sample_subject_task, data[subj_col == subjects[i]],
+                                      variant, pool_size, spec, pri, keys[i], kw,
+                                      pure=False): i for i in todo}
+                try:
+                    for fut in as_completed(list(futs)):
+                        i = futs[fut]
+                        results[i] = fut.result()
+                        if ckpt is not None:  # written by the client: any cluster works
+                            _save_unit(ckpt / f"subject{i}.npz", results[i], fp)
+                        progress.advance(task)
+                except BaseException:
+                    client.cancel(list(futs))
+                    raise
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    return [results[i] for i in range(len(subjects))]
+
+
+def _to_inference_data(raw, per_subject, spec, pri_obj, hierarchical, subjects, subj_idx,
+                       recalls, settings):
+    import arviz as az
+
+    def sig(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    if raw is not None:
+        z = (raw["s:mu"][:, :, None, :] + raw["s:sigma"][:, :, None, :] * raw["s:eta"]
+             if hierarchical else raw["s:z"])
+        log_lik = raw["s:log_lik"]
+        x = {k[2:]: v for k, v in raw.items() if k.startswith("x:")}
+    else:
+        z = np.concatenate([p["s:z"] for p in per_subject], axis=2)     # (C, D, S, k)
+        log_lik = np.zeros(z.shape[:2] + (len(subj_idx),))
+        for s, p in enumerate(per_subject):
+            log_lik[:, :, subj_idx == s] = p["s:log_lik"]
+        # per-subject sample stats get a subject dim
+        x = {k[2:]: np.stack([p[k] for p in per_subject], axis=2)
+             for k in per_subject[0] if k.startswith("x:")}
+    theta = spec.lo + (spec.hi - spec.lo) * sig(z)                          # (C, D, S, k)
+    post = {n: theta[..., j] for j, n in enumerate(spec.free)}
+    dims = {n: ["subject"] for n in spec.free}
+    if hierarchical:
+        for j, n in enumerate(spec.free):
+            post[f"mu_{n}"] = spec.lo[j] + (spec.hi[j] - spec.lo[j]) * sig(raw["s:mu"][..., j])
+            post[f"sigma_{n}"] = raw["s:sigma"][..., j]
+    sdims = [] if raw is not None else ["subject"]
+    n_steps = x["num_steps"].astype(np.int64)
+    stats = {"diverging": x["diverging"].astype(bool), "lp": -x["potential_energy"],
+             "n_steps": n_steps, "tree_depth": np.floor(np.log2(np.maximum(n_steps, 1)))
+             .astype(np.int64) + 1, "acceptance_rate": x["accept_prob"],
+             "step_size": x["adapt_state.step_size"]}
+    stat_dims = {k: sdims for k in stats}
+    subj_coord = np.asarray(subjects)
+    if subj_coord.dtype == object:
+        subj_coord = subj_coord.astype(str)
+    coords = {"subject": subj_coord, "list": np.arange(len(subj_idx)),
+              "output": np.arange(recalls.shape[1])}
+    idata = az.from_dict(
+        posterior=post, sample_stats=stats, log_likelihood={"recall": log_lik},
+        observed_data={"recalls": recalls.astype(np.int64),
+                       "list_subject": subj_coord[subj_idx]},
+        coords=coords,
+        dims={**dims, **stat_dims, "recall": ["list"], "recalls": ["list", "output"],
+              "list_subject": ["list"]},
+    )
+    meta = {"spec": spec.to_json(), "priors": pri_obj.to_dict(),
+            "settings": {k: v for k, v in settings.items() if k != "key"}}
+    idata.posterior.attrs[_SPEC_ATTR] = json.dumps(meta)
+    idata.posterior.attrs["variant"] = spec.variant
+    idata.posterior.attrs["hierarchical"] = int(hierarchical)
+    return idata
+
+
+def _meta(idata) -> dict[str, Any]:
+    try:
+        return json.loads(idata.posterior.attrs[_SPEC_ATTR])
+    except (AttributeError, KeyError) as exc:
+        raise ValidationError("idata: expected an InferenceData made by "
+                              "engramlab.cmr.sample (no engramlab_spec attribute)") from exc
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN,
+                warn: bool = True) -> pd.DataFrame:
+    """Convergence table: one row per scalar posterior quantity.
+
+    Columns ``mean, sd, q5, q95, r_hat`` (rank-normalised split R-hat), ``ess_bulk``,
+    ``ess_tail`` (ArviZ), and ``ok`` (``r_hat <= rhat_max`` and both ESS ``>= ess_min``).
+    The summary (``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail``, ``n_divergent``,
+    ``n_draws``) is stored in ``idata.sample_stats.attrs``; with ``warn`` a
+    :class:`~engramlab.errors.ConvergenceWarning` lists what fails (R-hat > 1.01, ESS < 400,
+    any divergence). R-hat needs >= 2 chains (NaN with one chain, reported as failing).
+    """
+    import arviz as az
+
+    _meta(idata)
+    post = idata.posterior
+    names = list(post.data_vars)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # arviz warns on tiny samples / single chains
+        rhat = az.rhat(post, var_names=names)
+        essb = az.ess(post, var_names=names, method="bulk")
+        esst = az.ess(post, var_names=names, method="tail")
+    rows = []
+    for n in names:
+        v = post[n]
+        extra = [d for d in v.dims if d not in ("chain", "draw")]
+        stacked = v.stack(_s=("chain", "draw")).transpose(*extra, "_s").values
+        flat_r, flat_b, flat_t = (np.atleast_1d(a[n].values).ravel() for a in (rhat, essb, esst))
+        flat = stacked.reshape(-1, stacked.shape[-1])
+        labels = ([n] if not extra else
+                  [f"{n}[{c}]" for c in np.atleast_1d(post[extra[0]].values)])
+        for i, lab in enumerate(labels):
+            rows.append({"variable": lab, "mean": flat[i].mean(), "sd": flat[i].std(ddof=1)
+                         if flat.shape[1] > 1 else np.nan,
+                         "q5": np.quantile(flat[i], 0.05), "q95": np.quantile(flat[i], 0.95),
+                         "r_hat": flat_r[i], "ess_bulk": flat_b[i], "ess_tail": flat_t[i]})
+    tab = pd.DataFrame(rows).set_index("variable")
+    tab["ok"] = ((tab["r_hat"] <= rhat_max) & (tab["ess_bulk"] >= ess_min)
+                 & (tab["ess_tail"] >= ess_min))
+    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
+    n_draws = int(post.sizes["chain"] * post.sizes["draw"])
+    summary = {"max_r_hat": float(np.nanmax(tab["r_hat"])) if tab["r_hat"].notna().any()
+               else float("nan"),
+               "min_ess_bulk": float(tab["ess_bulk"].min()),
+               "min_ess_tail": float(tab["ess_tail"].min()), "n_divergent": n_div,
+               "n_draws": n_draws, "n_chains": int(post.sizes["chain"])}
+    idata.sample_stats.attrs.update(summary)
+    if warn:
+        problems = []
+        bad_r = tab[~(tab["r_hat"] <= rhat_max)]
+        if len(bad_r):
+            worst = (bad_r["r_hat"].idxmax() if bad_r["r_hat"].notna().any()
+                     else bad_r.index[0])
+            problems.append(f"R-hat > {rhat_max} (or undefined with one chain) for "
+                            f"{len(bad_r)} of {len(tab)} quantities (worst {worst} = "
+                            f"{summary['max_r_hat']:.3f})")
+        for col in ("ess_bulk", "ess_tail"):
+            bad = tab[tab[col] < ess_min]
+            if len(bad):
+                problems.append(f"{col.replace('_', ' ')} < {ess_min:g} for {len(bad)} "
+                                f"quantities (lowest {bad[col].idxmin()} = "
+                                f"{bad[col].min():.0f} of {n_draws} draws)")
+        if n_div:
+            problems.append(f"{n_div} divergent transition(s) of {n_draws} (raise "
+                            "target_accept, narrow bounds or reparameterise)")
+        if problems:
+            warnings.warn("NUTS diagnostics fail the usual thresholds: " + "; ".join(problems)
+                          + ". Do not trust these posteriors; run longer chains.",
+                          ConvergenceWarning, stacklevel=2)
+    return tab
+
+
+# --------------------------------------------------------------------------- I/O
+
+def save_inference(idata: Any, path: str | Path) -> Path:
+    """Write the InferenceData to NetCDF (h5netcdf), atomically."""
+    return write_with(path, lambda p: idata.to_netcdf(str(p), engine="h5netcdf"))
+
+
+def load_inference(path: str | Path) -> Any:
+    """Read an InferenceData written by :func:`save_inference` (loaded into memory)."""
+    import arviz as az
+
+    from ..errors import DataError
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"path: no such file {str(p)!r}")
+    idata = az.from_netcdf(str(p), engine="h5netcdf")
+    idata.load()
+    return idata
+
+
+# --------------------------------------------------------------------------- PPC
+
+def _draw_params(idata, n_draws: int, rng: np.random.Generator):
+    """``(n_draws, S, n_par)`` full parameter vectors of random posterior draws."""
+    meta = _meta(idata)["spec"]
+    post = idata.posterior
+    C, D = post.sizes["chain"], post.sizes["draw"]
+    pick = rng.choice(C * D, size=min(n_draws, C * D), replace=False)
+    base = np.asarray(meta["base"])
+    S = post.sizes["subject"]
+    out = np.tile(base, (len(pick), S, 1))
+    for n in meta["free"]:
+        v = post[n].transpose("chain", "draw", "subject").values.reshape(C * D, S)
+        out[:, :, meta["names"].index(n)] = v[pick]
+    return out, meta
+
+
+def posterior_predictive(idata: Any, data: pd.DataFrame, *, key: Any, n_draws: int = 20,
+                         n_rep: int = 1, interval: float = 0.9,
+                         pool_size: int | None = None) -> dict[str, Any]:
+    """Posterior predictive check: simulate the experiment from posterior draws.
+
+    For each of ``n_draws`` random posterior draws, every subject's lists (the study
+    lists of ``data``) are simulated ``n_rep`` times with that subject's parameters, and
+    psifr's SPC, PFR and lag-CRP (:func:`~engramlab.cmr.recall_curves`) are computed on the
+    simulated group.
+
+    **Returns:** ``{"data": curves of the data, "draws": {curve: tidy frame with a
+    "draw" column}, "bands": {curve: frame with x, data, median, lo, hi}, "interval",
+    "coverage": {curve: fraction of data points inside the band}}``; ``x`` is ``input``
+    (SPC, PFR) or ``lag`` (lag-CRP); ``lo``/``hi`` are the central ``interval`` quantiles
+    over draws.
+    """
+    import jax
+
+    from ._analysis import recall_curves
+    from ._api import simulate
+
+    key = _check_key(key)
+    n_draws = check_int(n_draws, "n_draws", min_value=1)
+    n_rep = check_int(n_rep, "n_rep", min_value=1)
+    interval = check_range(interval, "interval", 0.0, 1.0, lo_inclusive=False,
+                           hi_inclusive=False)
+    subjects = list(idata.posterior["subject"].values)
+    dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
+        in "US" else data["subject"]
+    missing = [s for s in subjects if not (dsub == s).any()]
+    if missing:
+        raise ValidationError(f"data: expected the data the posterior was sampled on; "
+                              f"subject(s) {missing[:5]} are missing")
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
+    thetas, meta = _draw_params(idata, n_draws, rng)
+    names, variant = meta["names"], meta["variant"]
+    curves = {"spc": [], "pfr": [], "lag_crp": []}
+    frames = {s: data[dsub == s] for s in subjects}
+    for d in range(thetas.shape[0]):
+        sims = []
+        for si, s in enumerate(subjects):
+            params = dict(zip(names, thetas[d, si].tolist(), strict=True))
+            sim = simulate(params, frames[s], key=jax.random.fold_in(key, d * 100003 + si),
+                           variant=variant, n_rep=n_rep, pool_size=pool_size)
+            sim["subject"] = si
+            sims.append(sim)
+        c = recall_curves(pd.concat(sims, ignore_index=True))
+        for k in curves:
+            curves[k].append(c[k].assign(draw=d))
+    obs = recall_curves(data)
+    bands, coverage = {}, {}
+    q = (1 - interval) / 2
+    for k, (x, y) in {"spc": ("input", "recall"), "pfr": ("input", "prob"),
+                      "lag_crp": ("lag", "prob")}.items():
+        allc = pd.concat(curves[k], ignore_index=True)
+        g = allc.groupby(x)[y]
+        b = pd.DataFrame({"median": g.median(), "lo": g.quantile(q), "hi": g.quantile(1 - q)})
+        b = b.join(obs[k].set_index(x)[y].rename("data"), how="inner").reset_index()
+        b = b.rename(columns={x: "x"})
+        bands[k] = b
+        ok = b.dropna()
+        coverage[k] = float(((ok["data"] >= ok["lo"]) & (ok["data"] <= ok["hi"])).mean())
+        curves[k] = allc
+    return {"data": obs, "draws": curves, "bands": bands, "interval": interval,
+            "coverage": coverage}
+
+
+# --------------------------------------------------------------------------- comparison
+
+def point_fits(idata: Any, data: pd.DataFrame, *, method: str = "gradient",
+               pool_size: int | None = None, **fit_kw: Any) -> pd.DataFrame:
+    """Maximum-likelihood fits of every subject with the sampled model's free parameters,
+    bounds and fixed values (for AIC / BIC); one row per subject, as
+    :func:`~engramlab.cmr.fit` (``fit_kw`` passed on, e.g. ``n_starts``, ``maxiter``)."""
+    from ._fit import fit
+
+    meta = _meta(idata)["spec"]
+    free = {n: (lo, hi) for n, lo, hi in zip(meta["free"], meta["lo"], meta["hi"],
+                                             strict=True)}
+    fixed = {n: v for n, v in zip(meta["names"], meta["base"], strict=True) if n not in free}
+    subjects = list(idata.posterior["subject"].values)
+    dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
+        in "US" else data["subject"]
+    rows = []
+    for s in subjects:
+        r = fit(data[dsub == s], variant=meta["variant"], method=method, free=free,
+                fixed=fixed, pool_size=pool_size, **fit_kw)
+        r.insert(0, "subject", s)
+        rows.append(r)
+    return pd.concat(rows, ignore_index=True)
+
+
+def compare(results: Mapping[str, Any], *,
+            point_fits: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Compare models fitted to the same data: PSIS-LOO, WAIC and (optionally) AIC / BIC.
+
+    - ``elpd_loo`` = ``sum_i log p(y_i | y_-i)`` estimated by Pareto-smoothed importance
+      sampling over lists (ArviZ ``loo``), ``se_loo``, ``p_loo``, ``n_bad_k`` (lists with
+      Pareto ``k > 0.7``: the estimate is unreliable there);
+    - ``elpd_waic``, ``se_waic``, ``p_waic``;
+    - ``d_loo`` = best ``elpd_loo`` minus this model's, ``d_se`` its standard error from
+      the pointwise differences (``sqrt(n var(d_i))``);
+    - with ``point_fits`` (name -> table of :func:`point_fits`): ``logl`` (summed maxima),
+      ``k`` (free parameters summed over subjects), ``aic = 2k - 2 logl`` and
+      ``bic = sum_s (k_s ln n_s - 2 logl_s)`` with ``n_s`` the subject's lists.
+
+    **Returns:** one row per model, sorted by ``elpd_loo`` (best first).
+    """
+    import arviz as az
+
+    if not isinstance(results, Mapping) or len(results) == 0:
+        raise ValidationError(f"results: expected a non-empty dict name -> InferenceData, "
+                              f"got {results!r}"[:200])
+    n_lists = {}
+    rows, pointwise = [], {}
+    for name, idata in results.items():
+        _meta(idata)
+        n_lists[name] = int(idata.log_likelihood.sizes["list"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # surfaced as n_bad_k / waic_warning columns
+            loo = az.loo(idata, pointwise=True)
+            waic = az.waic(idata, pointwise=True)
+        k = np.asarray(loo.pareto_k)
+        pointwise[name] = np.asarray(loo.loo_i)
+        rows.append({"model": name, "elpd_loo": float(loo.elpd_loo), "se_loo": float(loo.se),
+                     "p_loo": float(loo.p_loo), "n_bad_k": int((k > 0.7).sum()),
+                     "elpd_waic": float(waic.elpd_waic), "se_waic": float(waic.se),
+                     "p_waic": float(waic.p_waic), "waic_warning": bool(waic.warning)})
+    if len(set(n_lists.values())) > 1:
+        raise ValidationError(f"results: models must be fitted to the same lists; got list "
+                              f"counts {n_lists}")
+    tab = pd.DataFrame(rows).set_index("model")
+    best = tab["elpd_loo"].idxmax()
+    tab["d_loo"] = tab["elpd_loo"].max() - tab["elpd_loo"]
+    tab["d_se"] = [float(np.sqrt(len(pointwise[m]) * np.var(pointwise[best] - pointwise[m])))
+                   for m in tab.index]
+    if point_fits is not None:
+        for m in tab.index:
+            if m not in point_fits:
+                raise ValidationError(f"point_fits: expected a table for model {m!r}, got "
+                                      f"keys {sorted(point_fits)}")
+            pf = point_fits[m]
+            tab.loc[m, "logl"] = float(pf["logl"].sum())
+            tab.loc[m, "k"] = int(pf["k"].sum())
+            tab.loc[m, "aic"] = float((2 * pf["k"] - 2 * pf["logl"]).sum())
+            tab.loc[m, "bic"] = float((pf["k"] * np.log(pf["n_lists"]) - 2 * pf["logl"]).sum())
+    return tab.sort_values("elpd_loo", ascending=False)

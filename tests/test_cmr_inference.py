@@ -1,0 +1,250 @@
+"""Bayesian CMR (NUTS): shrinkage against the exact no-pooling posterior, InferenceData
+contents, resume from checkpoints, PPC, comparison formulas, bad input.
+
+One hierarchical run (module fixture, one compilation) serves every sampling test; the
+coverage study and the concentration-on-the-MLE test are slow-marked
+(``tests/test_cmr_inference_slow.py``)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+
+import engramlab.cmr as cmr
+from engramlab.cmr import _inference as inf
+from engramlab.errors import ConfigError, ConvergenceWarning, EngramlabError
+
+TRUE = cmr.JaxcmrParams(encoding_drift_rate=0.7, start_drift_rate=0.3, recall_drift_rate=0.85,
+                        learning_rate=0.3, shared_support=0.05, item_support=0.3,
+                        primacy_scale=2.0, primacy_decay=0.5, choice_sensitivity=3.0,
+                        stop_probability_scale=0.05, stop_probability_growth=0.3)
+FREE = {"choice_sensitivity": (0.5, 8.0)}
+FIXED = {k: v for k, v in TRUE.to_dict().items() if k not in FREE}
+L = 6
+FEW, MANY = 3, 30       # lists per subject: subjects 1-3 have FEW, 4-6 MANY
+TAU = (2.2, 4.5, 3.0, 2.2, 4.5, 3.0)   # true choice_sensitivity per subject
+
+
+def _simulate_subjects():
+    frames = []
+    for s, tau in enumerate(TAU, start=1):
+        n = FEW if s <= 3 else MANY
+        sim = cmr.simulate(TRUE.replace(choice_sensitivity=tau), {"list_length": L,
+                           "n_lists": n}, key=jax.random.key(100 + s))
+        frames.append(sim.assign(subject=s))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def hier(tmp_path_factory):
+    data = _simulate_subjects()
+    ckpt = tmp_path_factory.mktemp("ckpt")
+    with pytest.warns(ConvergenceWarning):   # 2 x 150 draws: ESS < 400 by construction
+        idata = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                           draws=150, warmup=150, checkpoint_dir=ckpt, quiet=True)
+    return data, idata, ckpt
+
+
+def _no_pooling_grid(data):
+    """Exact no-pooling posterior means of z = logit((tau - lo)/(hi - lo)) of every subject
+    under the same Normal(0, 1.5) prior, by quadrature (z in [-6, 6], 241 points): one
+    vmapped call of the per-list log-likelihood."""
+    lo, hi = FREE["choice_sensitivity"]
+    z = np.linspace(-6, 6, 241)
+    tau = lo + (hi - lo) / (1 + np.exp(-z))
+    ll = cmr.make_loglik(data)
+    base = ll.theta(TRUE)
+    j = ll.names.index("choice_sensitivity")
+    thetas = np.tile(base, (len(z), 1))
+    thetas[:, j] = tau
+    with jax.enable_x64(True):
+        per = np.asarray(jax.jit(jax.vmap(ll.per_list))(thetas))       # (grid, lists)
+    out = []
+    for s in range(1, 7):
+        logp = per[:, ll.subject == s].sum(1) - 0.5 * (z / 1.5) ** 2
+        w = np.exp(logp - logp.max())
+        out.append(float((w * z).sum() / w.sum()))
+    return np.array(out)
+
+
+def test_inference_data_groups_and_shapes(hier):
+    data, idata, _ = hier
+    assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(
+        idata.groups())
+    post = idata.posterior
+    assert post["choice_sensitivity"].dims == ("chain", "draw", "subject")
+    assert post["choice_sensitivity"].shape == (2, 150, 6)
+    assert post["mu_choice_sensitivity"].dims == ("chain", "draw")
+    lo, hi = FREE["choice_sensitivity"]
+    v = post["choice_sensitivity"].values
+    assert np.all((v > lo) & (v < hi))
+    n_lists = 3 * FEW + 3 * MANY
+    assert idata.log_likelihood["recall"].shape == (2, 150, n_lists)
+    assert idata.observed_data["recalls"].shape == (n_lists, L)
+    # the stored per-list log-likelihood is the model's at the drawn parameters
+    d = 17
+    s_of_list = idata.observed_data["list_subject"].values
+    theta_l = post["choice_sensitivity"].values[0, d][s_of_list - 1]
+    ref = [cmr.trial_logliks(data[data["subject"] == s],
+                             TRUE.replace(choice_sensitivity=float(theta_l[s_of_list == s][0])))
+           for s in range(1, 7)]
+    np.testing.assert_allclose(idata.log_likelihood["recall"].values[0, d],
+                               np.concatenate(ref), rtol=1e-9)
+    for k in ("diverging", "lp", "n_steps", "tree_depth", "acceptance_rate", "step_size"):
+        assert idata.sample_stats[k].shape == (2, 150)
+
+
+def test_hierarchical_shrinkage_toward_group_mean(hier):
+    """Theory (normal approximation): E[z_s | pooled] = w_s E[z_s | alone] + (1 - w_s) mu
+    with w_s = I_s / (I_s + 1 / sigma^2) growing with the subject's information I_s, so the
+    pooled estimates are pulled toward the group mean, strongly for subjects with 3 lists
+    and weakly for subjects with 30 (both groups have the same true values)."""
+    data, idata, _ = hier
+    lo, hi = FREE["choice_sensitivity"]
+    post = idata.posterior
+    z_h = np.log((post["choice_sensitivity"] - lo) / (hi - post["choice_sensitivity"]))
+    zh = z_h.mean(("chain", "draw")).values
+    mu = float(np.log((post["mu_choice_sensitivity"] - lo)
+                      / (hi - post["mu_choice_sensitivity"])).mean())
+    znp = _no_pooling_grid(data)
+    spread_h, spread_np = np.abs(zh - mu), np.abs(znp - mu)
+    ratio_few = spread_h[:3].sum() / spread_np[:3].sum()
+    ratio_many = spread_h[3:].sum() / spread_np[3:].sum()
+    print("pooled", zh, "alone", znp, "mu", mu, "ratios", ratio_few, ratio_many)
+    assert ratio_few < 0.8, (ratio_few, zh, znp)
+    assert ratio_few < ratio_many - 0.1, (ratio_few, ratio_many)
+    # with many lists the likelihood dominates: the pooled posterior stays near the
+    # no-pooling one (on the z scale)
+    assert np.all(np.abs(zh[3:] - znp[3:]) < 0.35), (zh, znp)
+
+
+def test_diagnostics_table_and_warning(hier):
+    _, idata, _ = hier
+    with pytest.warns(ConvergenceWarning, match="ESS|ess"):
+        tab = cmr.diagnostics(idata)
+    assert {"r_hat", "ess_bulk", "ess_tail", "ok"} <= set(tab.columns)
+    assert "choice_sensitivity[1]" in tab.index and "mu_choice_sensitivity" in tab.index
+    assert not tab["ok"].all()          # 300 draws cannot reach ESS 400
+    att = idata.sample_stats.attrs
+    assert att["n_draws"] == 300 and att["n_divergent"] >= 0
+    assert att["min_ess_bulk"] < 400
+    # relaxed thresholds: no warning, every row ok when the chains mixed
+    tab2 = cmr.diagnostics(idata, rhat_max=10.0, ess_min=1.0, warn=False)
+    assert tab2["ok"].all()
+
+
+def test_netcdf_roundtrip_and_resume(hier, tmp_path, monkeypatch):
+    data, idata, ckpt = hier
+    path = cmr.save_inference(idata, tmp_path / "post.nc")
+    back = cmr.load_inference(path)
+    np.testing.assert_array_equal(back.posterior["choice_sensitivity"].values,
+                                  idata.posterior["choice_sensitivity"].values)
+    np.testing.assert_array_equal(back.log_likelihood["recall"].values,
+                                  idata.log_likelihood["recall"].values)
+    # resume: every chain is on disk, so nothing may be sampled again
+    def boom(*a, **k):
+        raise AssertionError("a finished chain was recomputed")
+
+    monkeypatch.setattr(inf, "_run_mcmc", boom)
+    with pytest.warns(ConvergenceWarning):
+        again = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                           draws=150, warmup=150, checkpoint_dir=ckpt, quiet=True)
+    np.testing.assert_array_equal(again.posterior["choice_sensitivity"].values,
+                                  idata.posterior["choice_sensitivity"].values)
+    # another run's checkpoints are refused, not silently reused
+    with pytest.raises(ConfigError, match="different run"):
+        cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                   draws=151, warmup=150, checkpoint_dir=ckpt, quiet=True)
+    # an interrupted run (chain 1 missing) recomputes only that chain
+    (ckpt / "hier-chain1.npz").rename(tmp_path / "c1.npz")
+    calls = []
+
+    def rerun(mcmc, *, key, on_done=None):
+        calls.append(np.asarray(jax.random.key_data(key)))
+        with np.load(tmp_path / "c1.npz") as z:
+            return {k: z[k] for k in z.files if k != "_fingerprint"}
+
+    monkeypatch.setattr(inf, "_run_mcmc", rerun)
+    resumed = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                         draws=150, warmup=150, checkpoint_dir=ckpt, quiet=True, check=False)
+    assert len(calls) == 1       # only chain 1, with its own key fold_in(key, 1)
+    np.testing.assert_array_equal(calls[0], jax.random.key_data(
+        jax.random.fold_in(jax.random.key(0), 1)))
+    np.testing.assert_array_equal(resumed.posterior["choice_sensitivity"].values,
+                                  idata.posterior["choice_sensitivity"].values)
+    assert (ckpt / "hier-chain1.npz").exists()
+
+
+def test_posterior_predictive_bands(hier):
+    data, idata, _ = hier
+    ppc = cmr.posterior_predictive(idata, data, key=jax.random.key(3), n_draws=8)
+    for name in ("spc", "pfr", "lag_crp"):
+        b = ppc["bands"][name].dropna()
+        assert len(b) > 0
+        assert np.all(b["lo"] <= b["median"] + 1e-12) and np.all(b["median"] <= b["hi"] + 1e-12)
+        assert set(ppc["draws"][name]["draw"]) == set(range(8))
+    # the data were simulated from this model: most SPC points lie in the 90% band
+    assert ppc["coverage"]["spc"] >= 0.5
+
+
+def test_compare_loo_waic_and_information_criteria(hier):
+    _, idata, _ = hier
+    pf = pd.DataFrame({"subject": [1, 2], "logl": [-100.0, -50.0], "k": [3, 3],
+                       "n_lists": [10, 20]})
+    tab = cmr.compare({"a": idata, "b": idata}, point_fits={"a": pf, "b": pf})
+    assert list(tab.columns[:4]) == ["elpd_loo", "se_loo", "p_loo", "n_bad_k"]
+    assert tab["d_loo"].min() == 0 and np.allclose(tab["d_se"], 0)
+    # AIC = 2k - 2 log L ; BIC = sum_s k ln n_s - 2 log L_s
+    assert tab.loc["a", "aic"] == pytest.approx(2 * 6 + 300)
+    assert tab.loc["a", "bic"] == pytest.approx(3 * np.log(10) + 3 * np.log(20) + 300)
+    # PSIS-LOO cannot exceed the in-sample log predictive density by more than noise
+    ll = idata.log_likelihood["recall"].values.reshape(-1, idata.log_likelihood.sizes["list"])
+    lppd = np.sum(np.log(np.mean(np.exp(ll - ll.max(0)), 0)) + ll.max(0))
+    assert tab.loc["a", "elpd_loo"] <= lppd + 1e-6
+    assert tab.loc["a", "p_loo"] == pytest.approx(lppd - tab.loc["a", "elpd_loo"], rel=1e-6)
+
+
+def test_bad_input_raises_engramlab_error(hier):
+    data = hier[0]
+    key = jax.random.key(0)
+    with pytest.raises(EngramlabError, match="draws"):
+        cmr.sample(data, key=key, free=FREE, draws=0)
+    with pytest.raises(EngramlabError, match="chains"):
+        cmr.sample(data, key=key, free=FREE, chains=0)
+    with pytest.raises(EngramlabError, match="mu_scale"):
+        cmr.sample(data, key=key, free=FREE, priors={"mu_scale": -1.0})
+    with pytest.raises(EngramlabError, match="sigma_scale"):
+        cmr.sample(data, key=key, free=FREE, priors=cmr.Priors(sigma_scale={
+            "choice_sensitivity": float("inf")}))
+    with pytest.raises(EngramlabError, match="unknown"):
+        cmr.sample(data, key=key, free=FREE, priors={"mu_scale": {"B_enc": 1.0}})
+    with pytest.raises(EngramlabError, match="key"):
+        cmr.sample(data, key=0, free=FREE)
+    with pytest.raises(EngramlabError, match="free"):
+        cmr.sample(data, key=key, free={"choice_sensitivity": (3.0, 1.0)})
+    with pytest.raises(EngramlabError, match="chain_method"):
+        cmr.sample(data, key=key, free=FREE, chain_method="threads")
+    bad = data.copy()
+    bad["position"] = bad["position"].astype(float)
+    bad.loc[bad.index[0], "position"] = np.nan
+    with pytest.raises(EngramlabError):
+        cmr.sample(bad, key=key, free=FREE)
+    with pytest.raises(EngramlabError, match="data"):
+        cmr.sample(data.to_numpy(), key=key, free=FREE)
+    with pytest.raises(EngramlabError, match="idata"):
+        cmr.diagnostics(object())
+
+
+def test_cli_sample_bad_free_is_a_clean_error():
+    from typer.testing import CliRunner
+
+    from engramlab.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["cmr", "sample", "--subject", "1", "--free", "B_enc"])
+    assert isinstance(res.exception, ConfigError) and "B_enc" in str(res.exception)
+    res = runner.invoke(app, ["cmr", "sample", "--subject", "1", "--free",
+                              "choice_sensitivity=2"])
+    assert isinstance(res.exception, ConfigError) and "LO:HI" in str(res.exception)
