@@ -115,9 +115,10 @@ def test_hierarchical_shrinkage_toward_group_mean(hier):
     print("pooled", zh, "alone", znp, "mu", mu, "ratios", ratio_few, ratio_many)
     assert ratio_few < 0.8, (ratio_few, zh, znp)
     assert ratio_few < ratio_many - 0.1, (ratio_few, ratio_many)
-    # with many lists the likelihood dominates: the pooled posterior stays near the
-    # no-pooling one (on the z scale)
-    assert np.all(np.abs(zh[3:] - znp[3:]) < 0.35), (zh, znp)
+    # with many lists the likelihood dominates: the pooled posterior mean stays within
+    # its own posterior spread of the no-pooling one (on the z scale) -- and within 0.4
+    sd_h = z_h.std(("chain", "draw")).values
+    assert np.all(np.abs(zh[3:] - znp[3:]) < np.minimum(2 * sd_h[3:], 0.4)), (zh, znp, sd_h)
 
 
 def test_diagnostics_table_and_warning(hier):

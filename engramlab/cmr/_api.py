@@ -249,7 +249,10 @@ class LoglikFunction:
     - ``subject`` ``(n_lists,)``: the subject of every list (data order);
     - ``per_list(theta)``: log-likelihood of every list, ``(n_lists,)``; ``theta`` is one
       parameter vector ``(n_par,)`` shared by all lists, or ``(n_lists, n_par)`` with one
-      vector per list (hierarchical models give each list its subject's parameters).
+      vector per list;
+    - ``per_subject(thetas, index)``: the same with one vector per subject (what
+      hierarchical models need), the study phase computed once per subject;
+    - ``data``: the prepared arrays, which both methods also take as an argument.
     - ``theta(params)``: a parameter dict / typed class as a float64 vector ``(n_par,)``.
     """
 
@@ -264,14 +267,49 @@ class LoglikFunction:
     def theta(self, params: Any) -> np.ndarray:
         return _theta(params, self.variant)
 
-    def per_list(self, theta: Any) -> Any:
+    @property
+    def data(self) -> tuple:
+        """The prepared data as JAX arrays ``(recalls, features, sqrt_m)``: pass it (or
+        another data set of the same shapes) to :meth:`per_list` / :meth:`per_subject`
+        as an argument, so that one compiled function serves many data sets."""
+        return self._prep.jax_inputs()
+
+    @property
+    def subject_index(self) -> np.ndarray:
+        """``(n_lists,)`` index of each list's subject into :attr:`subjects`."""
+        codes, _ = pd.factorize(pd.Series(self.subject), sort=False)
+        return codes
+
+    @property
+    def subjects(self) -> np.ndarray:
+        """The distinct subjects, in order of first appearance."""
+        return pd.unique(pd.Series(self.subject))
+
+    def per_list(self, theta: Any, data: tuple | None = None) -> Any:
         import jax.numpy as jnp
 
         from ._model import trials_loglik
 
-        rec, feats, sqrt_m = self._prep.jax_inputs()
+        rec, feats, sqrt_m = self.data if data is None else data
         return trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=self.variant,
                              L=self._prep.L)
+
+    def per_subject(self, thetas: Any, index: Any = None, data: tuple | None = None) -> Any:
+        """Log-likelihood of every list, ``(n_lists,)``, with one parameter vector per
+        subject: ``thetas`` ``(n_subjects, n_par)``, ``index`` ``(n_lists,)`` (default
+        :attr:`subject_index`). Equal to ``per_list(thetas[index])``, but the study phase
+        runs once per subject (for variants without study-event features)."""
+        import jax.numpy as jnp
+
+        from ._model import grouped_loglik
+
+        index = jnp.asarray(self.subject_index if index is None else index)
+        thetas = jnp.asarray(thetas)
+        if self.variant.features:
+            return self.per_list(thetas[index], data)
+        rec, _, sqrt_m = self.data if data is None else data
+        return grouped_loglik(thetas, index, rec, sqrt_m, variant=self.variant,
+                              L=self._prep.L)
 
 
 def make_loglik(data: Any, *, variant: str | Variant = "jaxcmr",

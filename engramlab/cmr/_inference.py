@@ -241,7 +241,7 @@ def _make_model(ll, spec: _Spec, subj_idx: np.ndarray, n_subj: int,
                                                 mu_scale).to_event(2))
         th_s = lo + (hi - lo) * jax.nn.sigmoid(z)                       # (S, k)
         theta = jnp.broadcast_to(base, (n_subj, base.shape[0])).at[:, idx].set(th_s)
-        per = ll.per_list(theta[sidx])                                   # (n_lists,)
+        per = ll.per_subject(theta, sidx)   # (n_lists,); study once per subject
         numpyro.deterministic("log_lik", per)
         numpyro.factor("loglik", jnp.sum(per))
 

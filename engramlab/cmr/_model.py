@@ -116,16 +116,10 @@ def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable):
     return variant.choice.logp(a, recallable, p), p_stop
 
 
-def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Variant,
-               L: int) -> jax.Array:
-    """Log-probabilities of every event of one list, shape ``(L + 1,)``.
-
-    ``recalls`` ``(L,)``: 1-based study positions in output order, 0-padded. Entry ``j``
-    is the log-probability of recall ``j`` (``j < n``), of stopping (``j == n``), or 0.
-    ``aux``: per-list data the components read (``sqrt_m``, the variant's features).
-    """
-    p = unpack(theta, variant)
-    cs, mfcs, mcfs = study(p, variant, L, aux)
+def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array) -> jax.Array:
+    """Log-probabilities of the recall events of one list from the state at the start of
+    recall (``state = study(...)``), shape ``(L + 1,)`` (see :func:`trial_logp`)."""
+    cs, mfcs, mcfs = state
     n = jnp.sum(recalls > 0)
     rec = jnp.concatenate([recalls, jnp.zeros(1, recalls.dtype)])
     floor = variant.event_floor
@@ -148,6 +142,41 @@ def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Vari
 
     _, ev = jax.lax.scan(step, (cs, jnp.ones(L, bool)), jnp.arange(L + 1))
     return ev
+
+
+def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Variant,
+               L: int) -> jax.Array:
+    """Log-probabilities of every event of one list, shape ``(L + 1,)``.
+
+    ``recalls`` ``(L,)``: 1-based study positions in output order, 0-padded. Entry ``j``
+    is the log-probability of recall ``j`` (``j < n``), of stopping (``j == n``), or 0.
+    ``aux``: per-list data the components read (``sqrt_m``, the variant's features).
+    """
+    p = unpack(theta, variant)
+    return _recall_events(p, variant, L, study(p, variant, L, aux), recalls)
+
+
+@partial(jax.jit, static_argnames=("variant", "L"))
+def grouped_loglik(thetas: jax.Array, group: jax.Array, recalls: jax.Array,
+                   sqrt_m: jax.Array, *, variant: Variant, L: int) -> jax.Array:
+    """Log-likelihood of each list when lists share parameter vectors by group (subject).
+
+    ``thetas`` ``(S, n_par)``, ``group`` ``(n,)`` indices into ``thetas``. The study
+    phase depends only on the parameters (for a variant without study-event features), so
+    it is computed once per group and shared by the group's lists — the hierarchical
+    sampler's likelihood, ``S`` study phases instead of ``n``. Returns ``(n,)``.
+    """
+    if variant.features:
+        raise ValueError("grouped_loglik: the study phase of a variant with features "
+                         "depends on each list; use trials_loglik with per-list thetas")
+    states = jax.vmap(lambda th: study(unpack(th, variant), variant, L,
+                                       {"sqrt_m": sqrt_m}))(thetas)
+
+    def one(g, r):
+        state = jax.tree_util.tree_map(lambda x: x[g], states)
+        return jnp.sum(_recall_events(unpack(thetas[g], variant), variant, L, state, r))
+
+    return jax.vmap(one)(group, recalls)
 
 
 def _list_aux(sqrt_m, features, i=None) -> dict:
