@@ -222,7 +222,7 @@ def test_bad_input_raises_engramlab_error(hier):
     with pytest.raises(EngramlabError, match="unknown"):
         cmr.sample(data, key=key, free=FREE, priors={"mu_scale": {"B_enc": 1.0}})
     with pytest.raises(EngramlabError, match="key"):
-        cmr.sample(data, key=0, free=FREE)
+        cmr.sample(data, key="seed", free=FREE)   # an int seed is fine, a string is not
     with pytest.raises(EngramlabError, match="free"):
         cmr.sample(data, key=key, free={"choice_sensitivity": (3.0, 1.0)})
     with pytest.raises(EngramlabError, match="chain_method"):

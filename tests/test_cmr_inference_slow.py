@@ -9,7 +9,7 @@
 - Concentration: with many lists the posterior median sits on the maximum-likelihood
   point (``fit(method="gradient")``), within a fraction of the posterior sd.
 
-Run with ``pytest -m slow tests/test_cmr_inference_slow.py`` (several minutes on 2 cores;
+Run with ``pytest -m calibration`` (about 11 minutes on 2 cores, so not part of ``make test``;
 results quoted in docs/inference.md).
 """
 
@@ -24,7 +24,7 @@ from scipy import stats
 import engramlab.cmr as cmr
 from engramlab.errors import ConvergenceWarning
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.calibration]
 
 BASE = cmr.JaxcmrParams(encoding_drift_rate=0.7, start_drift_rate=0.3,
                         recall_drift_rate=0.85, learning_rate=0.3, shared_support=0.05,

@@ -314,15 +314,10 @@ def _chain_key(key, c: int):
 
 
 def _check_key(key: Any):
-    import jax
+    """A JAX PRNG key from a key or an int seed (the validation layer's ``as_key``)."""
+    from .._validation import as_key
 
-    try:
-        jax.random.key_data(key)
-        jax.random.fold_in(key, 0)
-    except Exception as exc:
-        raise ValidationError(f"key: expected a JAX PRNG key (jax.random.key(seed)), got "
-                              f"{key!r}") from exc
-    return key
+    return as_key(key, "key")
 
 
 # --------------------------------------------------------------------------- sampling

@@ -15,8 +15,8 @@ from ..experiments.demo import DemoContext
 from ..experiments.report import Section, Table
 
 SUBJECTS = (1, 2, 3)
-N_LISTS = 12           # first lists of each subject
-CHAINS, DRAWS, WARMUP = 2, 80, 80
+N_LISTS = 8            # first lists of each subject
+CHAINS, DRAWS, WARMUP = 2, 60, 60
 PPC_DRAWS = 12
 
 #: Variants compared on the same data, each with its free parameters and bounds (the
@@ -24,10 +24,10 @@ PPC_DRAWS = 12
 COMPARE: dict[str, dict[str, tuple[float, float]]] = {
     "jaxcmr": {"encoding_drift_rate": (0.3, 0.99), "choice_sensitivity": (0.5, 20.0),
                "stop_probability_scale": (0.001, 0.3)},
-    "cymr": {"B_enc": (0.3, 0.99), "T": (0.01, 1.0), "X1": (0.001, 0.3)},
-    # MERGE POINT (CMR-core refactor): add base CMR with the paper's scalar context rule
-    # here, e.g. "paper": {"B_enc": ..., "T": ..., "X1": ...} with its parameter names;
-    # eCMR vs base CMR belongs on emotional data (see docs/inference.md).
+    # base CMR with the papers' scalar context rule and additive item support: the same
+    # parameter names, another model (docs/cmr.md, Variants)
+    "paper": {"encoding_drift_rate": (0.3, 0.99), "choice_sensitivity": (0.5, 20.0),
+              "stop_probability_scale": (0.001, 0.3)},
 }
 
 
