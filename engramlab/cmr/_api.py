@@ -270,8 +270,8 @@ class LoglikFunction:
     @property
     def data(self) -> tuple:
         """The prepared data as JAX arrays ``(recalls, features, sqrt_m)``: pass it (or
-        another data set of the same shapes) to :meth:`per_list` / :meth:`per_subject`
-        as an argument, so that one compiled function serves many data sets."""
+        another data set of the same shapes) to ``per_list`` / ``per_subject`` as an
+        argument, so that one compiled function serves many data sets."""
         return self._prep.jax_inputs()
 
     @property
