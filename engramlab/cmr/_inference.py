@@ -159,57 +159,16 @@ class _Spec:
 
 
 def _resolve_spec(variant: str, free: Any, fixed: Any) -> _Spec:
-    """Free names with bounds and the fixed base vector, as :func:`~engramlab.cmr.fit`."""
-    from ._fit import DEFAULT_FREE
-    from ._params import params_class
+    """Free names with bounds and the fixed base vector: the same resolution (and the
+    same checks) as :func:`~engramlab.cmr.fit` (``_fit._spec``)."""
+    from ._fit import _spec
+    from ._variants import get_variant
 
-    cls = params_class(variant)
-    names = tuple(cls.names())
-    if free is None:
-        free = DEFAULT_FREE.get(variant, tuple(n for n in names if n in cls.BOUNDS))
-    if isinstance(free, Mapping):
-        free_b = {k: tuple(v) for k, v in free.items()}
-    elif isinstance(free, Sequence) and not isinstance(free, str):
-        unknown = sorted(set(free) - set(names))
-        if unknown:
-            raise ConfigError(f"free: unknown parameter(s) {unknown} for variant "
-                              f"{variant!r}; expected names from {list(names)}")
-        free_b = {k: tuple(cls.BOUNDS[k]) for k in free}
-    else:
-        raise ConfigError(f"free: expected a list of names or a dict name -> (lo, hi), "
-                          f"got {free!r}")
-    unknown = sorted(set(free_b) - set(names))
-    if unknown:
-        raise ConfigError(f"free: unknown parameter(s) {unknown} for variant {variant!r}; "
-                          f"expected names from {list(names)}")
-    if not free_b:
-        raise ConfigError("free: expected at least one free parameter")
-    for k, b in free_b.items():
-        ok = len(b) == 2
-        if ok:
-            try:
-                b = (float(b[0]), float(b[1]))
-            except (TypeError, ValueError):
-                ok = False
-        if not ok or not (math.isfinite(b[0]) and math.isfinite(b[1]) and b[0] < b[1]):
-            raise ConfigError(f"free[{k!r}]: expected finite bounds (lo, hi) with lo < hi, "
-                              f"got {free_b[k]}")
-        vlo, vhi = cls.VALID[k]
-        if b[0] < vlo or b[1] > vhi:
-            raise ConfigError(f"free[{k!r}]: bounds {b} leave the valid range "
-                              f"[{vlo:g}, {vhi:g}]")
-        free_b[k] = b
-    fixed = dict(fixed or {})
-    both = sorted(set(fixed) & set(free_b))
-    if both:
-        raise ConfigError(f"fixed: parameter(s) {both} are also free")
-    base_p = cls.from_mapping({**cls().to_dict(), **fixed}, name="fixed")  # validates
-    base = np.array([getattr(base_p, n) for n in names], dtype=np.float64)
-    fnames = tuple(n for n in names if n in free_b)
-    return _Spec(variant=variant, names=names, free=fnames,
-                 lo=np.array([free_b[n][0] for n in fnames], dtype=np.float64),
-                 hi=np.array([free_b[n][1] for n in fnames], dtype=np.float64),
-                 base=base, idx=np.array([names.index(n) for n in fnames]))
+    v = get_variant(variant)
+    fnames, lo, hi, base = _spec(v, free, fixed)
+    names = tuple(v.names())
+    return _Spec(variant=v.name, names=names, free=tuple(fnames), lo=lo, hi=hi, base=base,
+                 idx=np.array([names.index(n) for n in fnames]))
 
 
 # --------------------------------------------------------------------------- the model
