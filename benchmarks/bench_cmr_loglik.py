@@ -54,6 +54,28 @@ def run(quick: bool = False) -> dict:
         t_kernel = timeit(lambda: trials_loglik(*args, variant=v, L=prep.L),
                           repeat=10 if not quick else 3)
     t_ours = timeit(ours, repeat=5 if not quick else 2)
+    # how much the papers' equations differ from jaxcmr's code on these data (docs/cmr.md)
+    import dataclasses
+
+    J = get_variant("jaxcmr")
+    rho_only = dataclasses.replace(J, name="jaxcmr-scalar-rho", context=cmr.ScalarRho())
+    sharp = cmr.JaxcmrParams(encoding_drift_rate=0.8, start_drift_rate=0.2,
+                             recall_drift_rate=0.9, choice_sensitivity=5.0, learning_rate=0.5,
+                             item_support=0.5, shared_support=0.02)
+    def rel(p, variant="jaxcmr", q=None):
+        ref_ll = cmr.log_likelihood(df, p, variant="jaxcmr")
+        return abs(cmr.log_likelihood(df, q or p, variant=variant) - ref_ll) / abs(ref_ll)
+
+    default = cmr.JaxcmrParams()
+    readings = dict(
+        paper_rel_default=rel(default, "paper"),
+        scalar_rho_rel_default=rel(default, rho_only),
+        learn_before_rel_default=rel(default, q=default.replace(
+            learn_after_context_update=False)),
+        paper_rel_sharp=rel(sharp, "paper"),
+        scalar_rho_rel_sharp=rel(sharp, rho_only),
+        learn_before_rel_sharp=rel(sharp, q=sharp.replace(learn_after_context_update=False)),
+    )
     others = {}
     for name in ("jaxcmr", "paper"):
         def run_variant(name=name):
@@ -67,4 +89,4 @@ def run(quick: bool = False) -> dict:
                   n_lists=int(prep.recalls.shape[0]), max_rel_diff=rel,
                   logl=float(got.sum()), jaxcmr_s=others["jaxcmr"], paper_s=others["paper"],
                   jaxcmr_ratio=t_base["median_s"] / others["jaxcmr"],
-                  paper_ratio=t_base["median_s"] / others["paper"])
+                  paper_ratio=t_base["median_s"] / others["paper"], **readings)
