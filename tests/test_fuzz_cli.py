@@ -518,7 +518,10 @@ def test_keyboard_interrupt_exits_130_with_one_line(tmp_path):
     import signal
 
     cfg = tmp_path / "slow.toml"
-    cfg.write_text(SMALL_SWEEP.replace("n_patterns = [2, 3]", "n_patterns = [2, 3, 5, 9, 17]")
+    # many one-point chunks (each a new shape, so each compiles): the run takes far longer
+    # than the time between its first chunk and the interrupt
+    cfg.write_text(SMALL_SWEEP.replace("n_patterns = [2, 3]",
+                                       "n_patterns = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]")
                    .replace("count = 2", "count = 1").replace("chunk_size = 2",
                                                               "chunk_size = 1"))
     out = tmp_path / "run"
@@ -530,13 +533,10 @@ def test_keyboard_interrupt_exits_130_with_one_line(tmp_path):
     while time.time() < deadline and proc.poll() is None and not list(
             (out / "chunks").glob("chunk-*.nc")):
         time.sleep(0.02)
-    if proc.poll() is not None:
-        pytest.skip("the run finished before it could be interrupted")
+    assert proc.poll() is None, "the run finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
-    if proc.returncode == 0:
-        pytest.skip("the run finished before the interrupt arrived")
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 130, (proc.returncode, stderr)
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "interrupted" in lines[0], stderr
     assert not list(out.rglob("*.tmp")), "a temporary file was left behind"
