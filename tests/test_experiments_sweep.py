@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_checks import assert_same_results
 
 from engramlab.errors import ConfigError, DataError
 from engramlab.experiments import config as C
@@ -49,7 +50,6 @@ report = false
 # after two chunks always leaves work to resume
 KILL_SWEEP = SWEEP.replace("n_patterns = [3, 4]", "n_patterns = [2, 3, 5, 9, 17, 33]").replace(
     "n_units = [12, 16]", "n_units = [16, 48]").replace("chunk_size = 4", "chunk_size = 6")
-OUTPUTS = ["crosstalk_var", "bit_error", "perfect_recall", "signal"]
 
 
 def _config(tmp_path: Path, text: str = SWEEP) -> Path:
@@ -57,13 +57,6 @@ def _config(tmp_path: Path, text: str = SWEEP) -> Path:
     p.write_text(text)
     return p
 
-
-def _assert_same(a, b):
-    for v in OUTPUTS:
-        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
-        assert a[v].dims == b[v].dims
-    for d in a[OUTPUTS[0]].dims:
-        np.testing.assert_array_equal(a[d].values, b[d].values)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +125,7 @@ def test_dask_local_cluster_threads_equals_inline(reference, tmp_path):
     res = load_config(cfg, out_dir=tmp_path / "dask")
     out = execute(res, scheduler=None, workers=2, quiet=True, report=False)
     assert out.stats.scheduler == "local:2" and out.stats.computed == 3
-    _assert_same(out.results, ref)
+    assert_same_results(out.results, ref)
 
 
 @pytest.mark.slow
@@ -148,7 +141,7 @@ def test_dask_two_worker_processes_on_loopback_equals_inline(reference, tmp_path
         with Client(cluster.scheduler_address) as client:
             ran_on = client.run(os.getpid)
     assert len(ran_on) == 2 and os.getpid() not in ran_on.values()
-    _assert_same(out.results, ref)
+    assert_same_results(out.results, ref)
     # each worker's software versions are checked and recorded with the run
     sessions = json.loads((tmp_path / "dist" / "run.json").read_text())["sessions"]
     recorded = sessions[-1]["worker_versions"]
@@ -166,13 +159,13 @@ def test_resume_after_losing_chunks_and_partial_runs(reference, tmp_path):
         store.merge()
     out = execute(res, scheduler="inline", quiet=True, report=False)
     assert (out.stats.computed, out.stats.reused) == (2, 1)
-    _assert_same(out.results, ref)
+    assert_same_results(out.results, ref)
     # a stale temporary file (a write killed mid-way) is ignored and recomputed over
     (store.chunk_dir / ".chunk-000002.nc.abc.tmp").write_bytes(b"partial")
     store.chunk_path(2).unlink()
     out = execute(res, scheduler="inline", quiet=True, report=False)
     assert (out.stats.computed, out.stats.reused) == (1, 2)
-    _assert_same(out.results, ref)
+    assert_same_results(out.results, ref)
 
 
 def test_directory_of_a_different_sweep_is_refused(reference, tmp_path):
@@ -214,7 +207,7 @@ def test_sweep_killed_by_sigkill_resumes_to_identical_results(tmp_path):
     # start again (what `engramlab sweep` runs, here in-process to reuse the JIT cache of
     # the reference run): finished chunks are reused, the rest computed
     run_config(cfg, out_dir=out_dir, scheduler=None, quiet=True, report=False)
-    _assert_same(open_results(out_dir), ref)
+    assert_same_results(open_results(out_dir), ref)
     sessions = json.loads((out_dir / "run.json").read_text())["sessions"]
     assert sessions[-1]["chunks_reused"] == done_at_kill
     assert sessions[-1]["chunks_computed"] == 6 - done_at_kill

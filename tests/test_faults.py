@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_checks import assert_same_results
 from typer.testing import CliRunner
 
 from engramlab._cli import contract
@@ -48,7 +49,6 @@ chunk_size = 2
 [outputs]
 report = false
 """
-OUTPUTS = ["crosstalk_var", "bit_error", "perfect_recall", "signal"]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -57,13 +57,6 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
         r = CliRunner().invoke(app, [str(a) for a in args])
     return r.exit_code, r.stdout, r.stderr
 
-
-def assert_same_results(a, b) -> None:
-    for v in OUTPUTS:
-        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
-        assert a[v].dims == b[v].dims
-    for d in a[OUTPUTS[0]].dims:
-        np.testing.assert_array_equal(a[d].values, b[d].values)
 
 
 # --------------------------------------------------------------------------------------

@@ -167,10 +167,11 @@ def list_composition(params: Mapping[str, Any], *, list_length: int = 16,
             rec[r, arr.recalls[r, o] - 1] = True
             emo = arr.features["valence"] != 0
             for cls, mask in (("emotional", emo), ("neutral", ~emo)):
-                per_list = np.array([rec[i][mask[i]].mean() for i in range(len(rec))
-                                     if mask[i].any()])
-                if per_list.size == 0:
+                counts = mask.sum(axis=1)
+                has = counts > 0
+                if not has.any():
                     continue
+                per_list = (rec & mask).sum(axis=1)[has] / counts[has]
                 rows.append(dict(variant=v.name, list_type=t, valence_class=cls,
                                  recall=float(rec[mask].mean()),
                                  se=float(per_list.std(ddof=1) / np.sqrt(per_list.size)),
