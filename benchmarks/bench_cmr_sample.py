@@ -9,10 +9,14 @@ to agree (rtol 1e-4) before the ratio is reported.
   2 chains x (``draws`` warm-up + ``draws`` kept), run twice (each ``sample`` call builds
   a new model closure, so both include compilation): wall times, min bulk ESS, min bulk
   ESS per second of the second run's wall time, mean leapfrog steps per draw.
+  The same with ``precondition=None`` (``one_subject_plain_*``): the preconditioner's
+  reduction of leapfrog steps per draw.
 - ``hierarchical``: gradient time of the 40-subject hierarchical log-density (1920
-  lists, 40 x 7 + 14 dimensions); the wall time of a 4-chain, 500 + 500 draw fit is
-  projected from it and the one-subject steps per draw (``projected_4chain_s``).
-  ``full=True`` runs that fit instead (hours on 2 cores).
+  lists, 40 x 7 + 14 dimensions) in float64 and float32, and of the list-gathering
+  kernel (asserted equal to 1e-9 first); one short chain of the hierarchical fit
+  (``SHORT_WARMUP + SHORT_DRAWS``, partial centring, Laplace preconditioner, float32)
+  measures steps per draw, from which the wall time of a 4-chain, 500 + 500 draw fit is
+  projected (``projected_4chain_s``). ``full=True`` runs that fit instead.
 """
 
 from __future__ import annotations
@@ -24,9 +28,28 @@ FREE7 = {"encoding_drift_rate": (0.3, 0.99), "start_drift_rate": (0.01, 0.99),
          "recall_drift_rate": (0.3, 0.99), "primacy_scale": (0.01, 20.0),
          "choice_sensitivity": (0.5, 20.0), "stop_probability_scale": (0.001, 0.3),
          "stop_probability_growth": (0.01, 1.0)}
+#: the full 4-chain hierarchical fit (``full=True``) and the projection's settings
+FULL_WARMUP, FULL_DRAWS = 500, 500
+FULL_PARAMETERIZATION, FULL_PRECISION = "partial", "float32"
+#: the short one-chain hierarchical run that measures steps per draw (every mode)
+SHORT_WARMUP, SHORT_DRAWS = 150, 100
 
 
-def _grad_rate(ll, spec, subj_idx, n_subj, hierarchical, repeat=3):
+class _Gathered:
+    """The likelihood with the subject index traced: lists gathered per list
+    (``grouped_loglik``, the kernel before lists were laid out by subject)."""
+
+    def __init__(self, ll):
+        self.ll = ll
+
+    def per_subject(self, thetas, index):
+        import jax.numpy as jnp
+
+        return self.ll.per_subject(thetas, jnp.asarray(index))
+
+
+def _grad_rate(ll, spec, subj_idx, n_subj, hierarchical, repeat=3, x64=True,
+               gathered=False):
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -36,8 +59,9 @@ def _grad_rate(ll, spec, subj_idx, n_subj, hierarchical, repeat=3):
     from engramlab.cmr import _inference as inf
 
     pri = inf.Priors().resolve(spec.free)
-    with jax.enable_x64(True):
-        model = inf._make_model(ll, spec, subj_idx, n_subj, pri, hierarchical)
+    with jax.enable_x64(x64):
+        model = inf._make_model(_Gathered(ll) if gathered else ll, spec, subj_idx, n_subj,
+                                pri, hierarchical)
         info = initialize_model(jax.random.key(0), model)
         pe = jax.jit(jax.value_and_grad(info.potential_fn))
         x = info.param_info.z
@@ -53,8 +77,9 @@ def _grad_rate(ll, spec, subj_idx, n_subj, hierarchical, repeat=3):
             return np.array([(float(f(flat + h * e)) - float(f(flat - h * e))) / (2 * h)
                              for e in eye])
 
-        fd_t = timeit(fd, repeat=1, warmup=1) if flat.size <= 32 else None
-        gfd = fd() if flat.size <= 32 else None
+        small = flat.size <= 32 and x64
+        fd_t = timeit(fd, repeat=1, warmup=1) if small else None
+        gfd = fd() if small else None
     return t, fd_t, g, gfd, int(flat.size), jnp
 
 
@@ -93,35 +118,84 @@ def run(quick: bool = False, full: bool = False) -> dict:
         idata = cmr.sample(sub, key=jax.random.key(1), hierarchical=False, free=FREE7,
                            chains=2, draws=draws, warmup=draws, quiet=True)
         warm1 = time.perf_counter() - t0
+        # the same without the Laplace preconditioner (NumPyro's diagonal adaptation only)
+        t0 = time.perf_counter()
+        plain = cmr.sample(sub, key=jax.random.key(1), hierarchical=False, free=FREE7,
+                           chains=2, draws=draws, warmup=draws, quiet=True,
+                           precondition=None)
+        wall_plain = time.perf_counter() - t0
+    out.update(one_subject_plain_steps_per_draw=float(plain.sample_stats["n_steps"].mean()),
+               one_subject_plain_min_ess_bulk=plain.sample_stats.attrs["min_ess_bulk"],
+               one_subject_plain_s=wall_plain)
     att = idata.sample_stats.attrs
     steps1 = float(idata.sample_stats["n_steps"].mean())
+    out["one_subject_step_reduction"] = out["one_subject_plain_steps_per_draw"] / steps1
     out.update(one_subject_nuts_first_s=wall1, one_subject_nuts_second_s=warm1,
                one_subject_min_ess_bulk=att["min_ess_bulk"],
                one_subject_ess_per_s=att["min_ess_bulk"] / warm1,
                one_subject_steps_per_draw=steps1, one_subject_max_r_hat=att["max_r_hat"],
                one_subject_divergent=att["n_divergent"], one_subject_draws=att["n_draws"])
 
-    # 3) hierarchical Morton2013, 40 subjects, 7 free
+    # 3) hierarchical Morton2013, 40 subjects, 7 free: gradient of the log density in
+    #    both precisions, and of the list-gathering likelihood (traced subject index) in
+    #    the same run, asserted equal first
     llh = cmr.make_loglik(df)
     subjects = list(dict.fromkeys(llh.subject.tolist()))
     sidx = np.array([subjects.index(s) for s in llh.subject], np.int32)
     spec7 = inf._resolve_spec("jaxcmr", FREE7, None)
-    th, _, _, _, dimh, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=2)
-    out.update(hier_dim=dimh, hier_grad_s=th["median_s"], hier_grads_per_s=1 / th["median_s"])
+    for prec in ("float64", "float32"):
+        th, _, g_blocked, _, dimh, _ = _grad_rate(llh, spec7, sidx, len(subjects), True,
+                                                  repeat=3, x64=prec == "float64")
+        out[f"hier_grad_{prec}_s"] = th["median_s"]
+    tg, _, g_gathered, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=2,
+                                            x64=True, gathered=True)
+    _, _, g64, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=1,
+                                    x64=True)
+    np.testing.assert_allclose(g64, g_gathered, rtol=1e-9, atol=1e-9 * np.abs(g64).max())
+    out.update(hier_dim=dimh, hier_grad_s=out["hier_grad_float64_s"],
+               hier_grads_per_s=1 / out["hier_grad_float64_s"],
+               hier_grad_gathered_s=tg["median_s"],
+               hier_kernel_speedup=tg["median_s"] / out["hier_grad_float64_s"])
     if full:
+        cfg = dict(free=FREE7, chains=4, draws=FULL_DRAWS, warmup=FULL_WARMUP,
+                   parameterization=FULL_PARAMETERIZATION, precision=FULL_PRECISION)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             t0 = time.perf_counter()
-            idh = cmr.sample(df, key=jax.random.key(0), free=FREE7, chains=4, draws=500,
-                             warmup=500, quiet=False)
+            idh = cmr.sample(df, key=jax.random.key(0), quiet=False, **cfg)
             out["hier_4chain_s"] = time.perf_counter() - t0
-        out["hier_min_ess_bulk"] = idh.sample_stats.attrs["min_ess_bulk"]
-        out["hier_max_r_hat"] = idh.sample_stats.attrs["max_r_hat"]
+        att = idh.sample_stats.attrs
+        out.update(hier_min_ess_bulk=att["min_ess_bulk"], hier_min_ess_tail=att["min_ess_tail"],
+                   hier_max_r_hat=att["max_r_hat"], hier_divergent=att["n_divergent"],
+                   hier_steps_per_draw=float(idh.sample_stats["n_steps"].mean()),
+                   hier_ess_per_s=att["min_ess_bulk"] / out["hier_4chain_s"],
+                   hier_config={k: v for k, v in cfg.items() if k != "free"})
     else:
-        # projection: leapfrog steps per draw measured on one subject (same 7 parameters)
-        out["projected_4chain_s"] = 4 * 1000 * steps1 * th["median_s"]
-        out["projection"] = ("4 chains x (500 warm-up + 500 draws) x one-subject mean "
-                             "leapfrog steps per draw x hierarchical gradient time")
+        # one short chain of the same hierarchical fit: its steps per draw and wall time
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            t0 = time.perf_counter()
+            ids = cmr.sample(df, key=jax.random.key(0), free=FREE7, chains=1,
+                             draws=SHORT_DRAWS, warmup=SHORT_WARMUP, quiet=True,
+                             parameterization=FULL_PARAMETERIZATION,
+                             precision=FULL_PRECISION)
+            short_s = time.perf_counter() - t0
+        st = ids.sample_stats
+        hsteps = float(st["n_steps"].mean())
+        n_full = 4 * (FULL_WARMUP + FULL_DRAWS)
+        out.update(hier_short_s=short_s, hier_short_steps_per_draw=hsteps,
+                   hier_short_step_size=float(st["step_size"].mean()),
+                   hier_short_divergent=int(st["diverging"].sum()),
+                   hier_short_min_ess_bulk=st.attrs["min_ess_bulk"],
+                   hier_short_iterations=SHORT_WARMUP + SHORT_DRAWS,
+                   projected_4chain_s=n_full * hsteps * out[f"hier_grad_{FULL_PRECISION}_s"],
+                   projected_4chain_from_wall_s=short_s * n_full
+                   / (SHORT_WARMUP + SHORT_DRAWS),
+                   projection=(f"4 chains x ({FULL_WARMUP} warm-up + {FULL_DRAWS} draws) x "
+                               "the short chain's leapfrog steps per kept draw x the "
+                               f"hierarchical gradient time ({FULL_PRECISION}); "
+                               "projected_4chain_from_wall_s scales the short chain's "
+                               "whole wall time (set-up and warm-up included)"))
     return result("cmr_sample_grad", out["one_subject_grad_s"],
                   out["one_subject_fd_grad_s"],
                   f"central finite differences ({dim} parameters, same log-density)", **out)

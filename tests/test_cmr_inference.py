@@ -227,6 +227,12 @@ def test_bad_input_raises_engramlab_error(hier):
         cmr.sample(data, key=key, free={"choice_sensitivity": (3.0, 1.0)})
     with pytest.raises(EngramlabError, match="chain_method"):
         cmr.sample(data, key=key, free=FREE, chain_method="threads")
+    with pytest.raises(EngramlabError, match="parameterization"):
+        cmr.sample(data, key=key, free=FREE, parameterization="centred-ish")
+    with pytest.raises(EngramlabError, match="precondition"):
+        cmr.sample(data, key=key, free=FREE, precondition="bfgs")
+    with pytest.raises(EngramlabError, match="precision"):
+        cmr.sample(data, key=key, free=FREE, precision="float16")
     bad = data.copy()
     bad["position"] = bad["position"].astype(float)
     bad.loc[bad.index[0], "position"] = np.nan

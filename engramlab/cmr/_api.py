@@ -52,12 +52,13 @@ class Prepared:
         self.features = {f: np.asarray(arrays.features[f], np.float64) for f in features}
 
     def jax_inputs(self):
-        """``(recalls, features, sqrt_m)`` as JAX arrays (call with x64 enabled)."""
+        """``(recalls, features, sqrt_m)`` as JAX arrays (float64 with x64 enabled, else
+        float32)."""
         import jax.numpy as jnp
 
         return (jnp.asarray(self.recalls),
                 {k: jnp.asarray(v) for k, v in self.features.items()},
-                jnp.asarray(self.sqrt_m, dtype=jnp.float64))
+                jnp.asarray(self.sqrt_m, dtype=jnp.result_type(float)))
 
 
 def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
@@ -298,18 +299,41 @@ class LoglikFunction:
         """Log-likelihood of every list, ``(n_lists,)``, with one parameter vector per
         subject: ``thetas`` ``(n_subjects, n_par)``, ``index`` ``(n_lists,)`` (default
         :attr:`subject_index`). Equal to ``per_list(thetas[index])``, but the study phase
-        runs once per subject (for variants without study-event features)."""
+        runs once per subject (for variants without study-event features); with a
+        concrete ``index`` and data the lists are laid out by subject
+        (:func:`~engramlab.cmr._model.blocked_loglik`), else gathered per list."""
+        import jax
         import jax.numpy as jnp
 
-        from ._model import grouped_loglik
+        from ._model import blocked_loglik, grouped_loglik
 
-        index = jnp.asarray(self.subject_index if index is None else index)
+        index = self.subject_index if index is None else index
         thetas = jnp.asarray(thetas)
         if self.variant.features:
-            return self.per_list(thetas[index], data)
+            return self.per_list(thetas[jnp.asarray(index)], data)
         rec, _, sqrt_m = self.data if data is None else data
-        return grouped_loglik(thetas, index, rec, sqrt_m, variant=self.variant,
-                              L=self._prep.L)
+        # the layout needs concrete values: this data set's own (numpy) recalls, or
+        # concrete arrays passed in (arrays made inside a traced function are tracers)
+        rec_np = self._prep.recalls if data is None else rec
+        if not any(isinstance(x, jax.core.Tracer) for x in (index, rec_np)):
+            blocks = self._blocks(np.asarray(index), rec_np, int(thetas.shape[0]))
+            return blocked_loglik(thetas, blocks, rec, sqrt_m, variant=self.variant,
+                                  L=self._prep.L)
+        return grouped_loglik(thetas, jnp.asarray(index), rec, sqrt_m,
+                              variant=self.variant, L=self._prep.L)
+
+    def _blocks(self, index: np.ndarray, rec: Any, n_subjects: int):
+        from ._model import subject_blocks
+
+        rec = np.asarray(rec)
+        key = (index.tobytes(), rec.shape, hash(rec.tobytes()), n_subjects)
+        cache = self.__dict__.setdefault("_block_cache", {})
+        if key not in cache:
+            if index.size and (index.min() < 0 or index.max() >= n_subjects):
+                raise ValidationError(f"index: expected subject indices in [0, "
+                                      f"{n_subjects}), got [{index.min()}, {index.max()}]")
+            cache[key] = subject_blocks(index, rec, n_subjects, self._prep.L)
+        return cache[key]
 
 
 def make_loglik(data: Any, *, variant: str | Variant = "jaxcmr",

@@ -30,9 +30,11 @@ Entry points take ``theta`` — the parameters as a vector in the variant's cano
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..memory._linear import LinearMemory
 from ._components import StopState
@@ -116,9 +118,17 @@ def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable):
     return variant.choice.logp(a, recallable, p), p_stop
 
 
-def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array) -> jax.Array:
+def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
+                   n_steps: int | None = None) -> jax.Array:
     """Log-probabilities of the recall events of one list from the state at the start of
-    recall (``state = study(...)``), shape ``(L + 1,)`` (see :func:`trial_logp`)."""
+    recall (``state = study(...)``), shape ``(n_steps,)`` (default ``L + 1``; see
+    :func:`trial_logp`). ``n_steps`` may be any number ``> `` the list's number of
+    recalls: the entries after the stop event are 0, so shorter scans skip only zeros.
+
+    The scan step is rematerialised under reverse-mode differentiation
+    (``jax.checkpoint``): the backward pass recomputes each step from its carry instead of
+    storing every intermediate, which halves the gradient's cost on CPU (memory traffic,
+    not arithmetic, dominates it)."""
     cs, mfcs, mcfs = state
     n = jnp.sum(recalls > 0)
     rec = jnp.concatenate([recalls, jnp.zeros(1, recalls.dtype)])
@@ -140,7 +150,8 @@ def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array)
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
         return (cs, recallable), ev
 
-    _, ev = jax.lax.scan(step, (cs, jnp.ones(L, bool)), jnp.arange(L + 1))
+    T = L + 1 if n_steps is None else n_steps
+    _, ev = jax.lax.scan(jax.checkpoint(step), (cs, jnp.ones(L, bool)), jnp.arange(T))
     return ev
 
 
@@ -165,10 +176,11 @@ def grouped_loglik(thetas: jax.Array, group: jax.Array, recalls: jax.Array,
     phase depends only on the parameters (for a variant without study-event features), so
     it is computed once per group and shared by the group's lists — the hierarchical
     sampler's likelihood, ``S`` study phases instead of ``n``. Returns ``(n,)``.
+
+    Works for traced ``group`` and ``recalls``; with concrete ones
+    :func:`blocked_loglik` (on a :class:`SubjectBlocks` layout) computes the same faster.
     """
-    if variant.features:
-        raise ValueError("grouped_loglik: the study phase of a variant with features "
-                         "depends on each list; use trials_loglik with per-list thetas")
+    _no_features(variant)
     states = jax.vmap(lambda th: study(unpack(th, variant), variant, L,
                                        {"sqrt_m": sqrt_m}))(thetas)
 
@@ -177,6 +189,64 @@ def grouped_loglik(thetas: jax.Array, group: jax.Array, recalls: jax.Array,
         return jnp.sum(_recall_events(unpack(thetas[g], variant), variant, L, state, r))
 
     return jax.vmap(one)(group, recalls)
+
+
+def _no_features(variant: Variant) -> None:
+    if variant.features:
+        raise ValueError("grouped_loglik: the study phase of a variant with features "
+                         "depends on each list; use trials_loglik with per-list thetas")
+
+
+class SubjectBlocks(NamedTuple):
+    """Lists laid out by subject for :func:`blocked_loglik` (built by :func:`subject_blocks`):
+    ``index`` ``(S, M)`` the data rows of every subject's lists (``-1`` pads subjects
+    with fewer than ``M`` lists) and ``n_steps`` (static) the largest number of recalls
+    plus one (the recall scan's length)."""
+
+    index: np.ndarray
+    n_steps: int
+
+
+def subject_blocks(group: np.ndarray, recalls: np.ndarray, n_subjects: int,
+                   L: int) -> SubjectBlocks:
+    """The :class:`SubjectBlocks` of concrete ``group`` ``(n,)`` and ``recalls`` ``(n, L)``."""
+    group = np.asarray(group)
+    per = [np.flatnonzero(group == s) for s in range(n_subjects)]
+    index = np.full((n_subjects, max(len(ix) for ix in per)), -1, dtype=np.int32)
+    for s, ix in enumerate(per):
+        index[s, :len(ix)] = ix
+    n_rec = (np.asarray(recalls) > 0).sum(axis=1)
+    return SubjectBlocks(index, min(int(n_rec.max(initial=0)) + 1, L + 1))
+
+
+def blocked_loglik(thetas: jax.Array, blocks: SubjectBlocks, recalls: jax.Array,
+                   sqrt_m: jax.Array, *, variant: Variant, L: int) -> jax.Array:
+    """:func:`grouped_loglik` on a :class:`SubjectBlocks` layout: ``(n,)``, equal to it.
+
+    The lists of one subject share its study state: no per-list copy of MFC/MCF, and the
+    support of all of a subject's lists is one matrix product (Morton2013 hierarchical
+    gradient, float32: ~2x faster than :func:`grouped_loglik`; benchmark ``cmr_sample``).
+    Splitting the lists by number of recalls into shorter scans was measured slower.
+    """
+    return _blocked(thetas, jnp.asarray(blocks.index), recalls, sqrt_m,
+                    n_steps=blocks.n_steps, variant=variant, L=L)
+
+
+@partial(jax.jit, static_argnames=("n_steps", "variant", "L"))
+def _blocked(thetas, index, recalls, sqrt_m, *, n_steps, variant, L):
+    _no_features(variant)
+    n = recalls.shape[0]
+    states = jax.vmap(lambda th: study(unpack(th, variant), variant, L,
+                                       {"sqrt_m": sqrt_m}))(thetas)
+    rec = jnp.where((index >= 0)[..., None], recalls[jnp.maximum(index, 0)], 0)  # (S, M, L)
+
+    def subject(th, st, rs):
+        p = unpack(th, variant)
+        return jax.vmap(lambda r: jnp.sum(_recall_events(p, variant, L, st, r, n_steps)))(rs)
+
+    vals = jax.vmap(subject)(thetas, states, rec)                             # (S, M)
+    out = jnp.zeros(n, vals.dtype)
+    return out.at[jnp.where(index >= 0, index, n).ravel()].set(vals.ravel(), mode="drop")
 
 
 def _list_aux(sqrt_m, features, i=None) -> dict:

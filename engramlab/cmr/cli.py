@@ -220,6 +220,12 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
            subject_runs: Annotated[str, typer.Option(
                help="--no-hierarchical: separate (Dask) or joint.")] = "separate",
            target_accept: float = 0.8, max_tree_depth: int = 8,
+           parameterization: Annotated[str, typer.Option(
+               help="Hierarchical: partial, centered or non-centered.")] = "partial",
+           precondition: Annotated[str, typer.Option(
+               help="laplace (whiten a Laplace approximation) or none.")] = "laplace",
+           precision: Annotated[str, typer.Option(
+               help="float64 or float32 (jaxcmr's precision, ~2x faster).")] = "float64",
            scheduler: Annotated[str | None, typer.Option(
                help="Dask scheduler tcp://HOST:PORT (separate subject runs).")] = None,
            workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
@@ -281,7 +287,10 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                           fixed=fixed, pool_size=pool_size, chain_method=chain_method,
                           subject_runs=subject_runs, target_accept=target_accept,
                           max_tree_depth=max_tree_depth, scheduler=scheduler,
-                          workers=workers, checkpoint_dir=vdir / "checkpoints", quiet=quiet)
+                          parameterization=parameterization,
+                          precondition=None if precondition == "none" else precondition,
+                          precision=precision, workers=workers,
+                          checkpoint_dir=vdir / "checkpoints", quiet=quiet)
         save_inference(idata, vdir / "posterior.nc")
         tab = diagnostics(idata, warn=False)
         write_text(vdir / "diagnostics.csv", tab.to_csv())
