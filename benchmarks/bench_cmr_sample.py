@@ -143,10 +143,10 @@ def run(quick: bool = False, full: bool = False) -> dict:
     subjects = list(dict.fromkeys(llh.subject.tolist()))
     sidx = np.array([subjects.index(s) for s in llh.subject], np.int32)
     spec7 = inf._resolve_spec("jaxcmr", FREE7, None)
-    for prec in ("float64", "float32"):
-        th, _, g_blocked, _, dimh, _ = _grad_rate(llh, spec7, sidx, len(subjects), True,
-                                                  repeat=3, x64=prec == "float64")
-        out[f"hier_grad_{prec}_s"] = th["median_s"]
+    t64, _, _, _, dimh, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=3)
+    t32, _, _, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=3,
+                                    x64=False)
+    out.update(hier_grad_float64_s=t64["median_s"], hier_grad_float32_s=t32["median_s"])
     tg, _, g_gathered, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=2,
                                             x64=True, gathered=True)
     _, _, g64, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=1,

@@ -9,13 +9,16 @@ real line as ``z_k`` with ``theta_k = lo_k + (hi_k - lo_k) sigmoid(z_k)`` (the s
 bounded transform as ``fit(method="gradient")``). Non-free parameters keep their ``fixed``
 value (or the class default), as in :func:`~engramlab.cmr.fit`.
 
-**Hierarchical model** (``hierarchical=True``, partial pooling, non-centred)::
+**Hierarchical model** (``hierarchical=True``, partial pooling)::
 
     mu_k     ~ Normal(mu_loc_k, mu_scale_k)        group location on the z scale
     sigma_k  ~ HalfNormal(sigma_scale_k)           between-subject spread (z scale)
-    eta_sk   ~ Normal(0, 1)                        s = 1..S subjects
-    z_sk     = mu_k + sigma_k eta_sk
+    z_sk     ~ Normal(mu_k, sigma_k)               s = 1..S subjects
     log p(data | z) = sum_lists log L(recalls_i | theta(z_{s(i)}))
+
+sampled non-centred (``z = mu + sigma eta``), centred, or partially centred per subject
+and parameter (default; see :func:`_make_model`), in coordinates that whiten a Laplace
+approximation (:class:`_Sampler`).
 
 ``lo + (hi - lo) sigmoid(mu_k)`` is the group median of parameter ``k``.
 
