@@ -9,7 +9,7 @@
 - Concentration: with many lists the posterior median sits on the maximum-likelihood
   point (``fit(method="gradient")``), within a fraction of the posterior sd.
 
-Run with ``pytest -m calibration`` (about 11 minutes on 2 cores, so not part of ``make test``;
+Run with ``pytest -m calibration`` (about 2 minutes on 2 cores, not part of ``make test``;
 results quoted in docs/inference.md).
 """
 
