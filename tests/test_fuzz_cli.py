@@ -527,11 +527,13 @@ def test_keyboard_interrupt_exits_130_with_one_line(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "ENGRAMLAB_QUIET": "1"}
     # a child inherits an ignored SIGINT (e.g. pytest started as a background job of a
-    # non-interactive shell), and Python then installs no handler: restore the default
-    proc = subprocess.Popen([sys.executable, "-c", "from engramlab.cli import main; main()",
+    # non-interactive shell), and Python then installs no handler: the child installs
+    # Python's own (a preexec_fn would fork a multithreaded JAX process instead)
+    boot = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from engramlab.cli import main; main()")
+    proc = subprocess.Popen([sys.executable, "-c", boot,
                              "run", str(cfg), "--out", str(out), "-q", "--no-report"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and not list(
             (out / "chunks").glob("chunk-*.nc")):
