@@ -49,6 +49,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +270,7 @@ class _Sampler:
         import jax.numpy as jnp
         from jax.flatten_util import ravel_pytree
         from numpyro.infer import init_to_value
-        from numpyro.infer.util import constrain_fn, initialize_model
+        from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
 
         self.kw = dict(draws=draws, warmup=warmup, target_accept=target_accept,
                        max_tree_depth=max_tree_depth)
@@ -298,7 +299,9 @@ class _Sampler:
         info = initialize_model(jax.random.key(0), prior)
         flat, unravel = ravel_pytree(info.param_info.z)
         self.unravel, self.dim = unravel, int(flat.size)
-        self.potential = initialize_model(jax.random.key(0), model).potential_fn
+        # NumPyro's potential of the full model, built without initialize_model's
+        # eager run of the likelihood (the prior's layout is the same)
+        self.potential = partial(potential_energy, model, (), {})
         self.post = jax.jit(lambda u: constrain_fn(model, (), {}, u,
                                                    return_deterministic=True))
         if not self.preconditioned:

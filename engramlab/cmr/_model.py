@@ -181,14 +181,20 @@ def grouped_loglik(thetas: jax.Array, group: jax.Array, recalls: jax.Array,
     :func:`blocked_loglik` (on a :class:`SubjectBlocks` layout) computes the same faster.
     """
     _no_features(variant)
-    states = jax.vmap(lambda th: study(unpack(th, variant), variant, L,
-                                       {"sqrt_m": sqrt_m}))(thetas)
+    states = _subject_states(thetas, sqrt_m, variant, L)
 
     def one(g, r):
         state = jax.tree_util.tree_map(lambda x: x[g], states)
         return jnp.sum(_recall_events(unpack(thetas[g], variant), variant, L, state, r))
 
     return jax.vmap(one)(group, recalls)
+
+
+def _subject_states(thetas: jax.Array, sqrt_m: jax.Array, variant: Variant, L: int):
+    """The study state at the start of recall of every parameter vector of ``thetas``
+    ``(S, n_par)`` (stacked along a leading axis)."""
+    return jax.vmap(lambda th: study(unpack(th, variant), variant, L,
+                                     {"sqrt_m": sqrt_m}))(thetas)
 
 
 def _no_features(variant: Variant) -> None:
@@ -236,8 +242,7 @@ def blocked_loglik(thetas: jax.Array, blocks: SubjectBlocks, recalls: jax.Array,
 def _blocked(thetas, index, recalls, sqrt_m, *, n_steps, variant, L):
     _no_features(variant)
     n = recalls.shape[0]
-    states = jax.vmap(lambda th: study(unpack(th, variant), variant, L,
-                                       {"sqrt_m": sqrt_m}))(thetas)
+    states = _subject_states(thetas, sqrt_m, variant, L)
     rec = jnp.where((index >= 0)[..., None], recalls[jnp.maximum(index, 0)], 0)  # (S, M, L)
 
     def subject(th, st, rs):
