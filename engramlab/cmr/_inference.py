@@ -423,18 +423,30 @@ def _likelihood_blocks(nll, zhat: np.ndarray) -> np.ndarray:
     return np.einsum("sij,sj,skj->sik", v, np.maximum(w, 0.0), v)
 
 
-def _run_mcmc(mcmc, *, key, on_done=None) -> dict[str, np.ndarray]:
+def _run_mcmc(mcmc, *, key=None, keys=None, on_done=None) -> dict[str, np.ndarray]:
     """Run one unit (``mcmc``: ``(sampler, chains, chain_method)``): warm-up (step size and
     diagonal mass-matrix adaptation) and sampling in one compiled loop; numpy arrays
     ``(chains, draws, ...)`` of the samples (``s:`` prefix, constrained) and sample stats
-    (``x:`` prefix)."""
+    (``x:`` prefix).
+
+    ``keys``: one key per chain; chain ``c`` then starts and runs exactly as a one-chain
+    unit with ``key=keys[c]`` would (chains side by side on several devices are the chains
+    run one after the other, up to rounding). ``key``: one key for all the
+    chains (NumPyro splits it; ``chain_method="vectorized"``)."""
     import jax
+    import jax.numpy as jnp
 
     sampler, chains, chain_method = mcmc
-    k_init, k_run = jax.random.split(key)
     m = sampler.mcmc(chains, chain_method)
-    m.run(k_run, init_params=sampler.init(k_init, None if chains == 1 else chains),
-          extra_fields=_EXTRA)
+    if keys is None:
+        k_init, k_run = jax.random.split(key)
+        init = sampler.init(k_init, None if chains == 1 else chains)
+    else:
+        pairs = [jax.random.split(k) for k in keys]
+        inits = [sampler.init(p[0], None) for p in pairs]
+        init = inits[0] if chains == 1 else jnp.stack(inits)
+        k_run = pairs[0][1] if chains == 1 else jnp.stack([p[1] for p in pairs])
+    m.run(k_run, init_params=init, extra_fields=_EXTRA)
     y = np.asarray(m.get_samples(group_by_chain=True))
     extra = m.get_extra_fields(group_by_chain=True)
     out = {f"s:{k}": v for k, v in sampler.postprocess(y).items()}
@@ -499,7 +511,6 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
     """Sample one model (all subjects pooled, or one subject); per-chain checkpoints."""
     import jax
 
-    parts = []
     with jax.enable_x64(precision == "float64"):
         sampler = None
 
@@ -513,20 +524,31 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
                                    max_tree_depth=max_tree_depth)
             return sampler
 
-        if chain_method == "sequential":
+        if chain_method in ("sequential", "parallel"):
+            # one chain at a time, or as many side by side as there are devices (rounds of
+            # ``width`` chains); every chain checkpointed on its own, with its own key
+            width = 1 if chain_method == "sequential" else _parallel_width(chains)
+            done: dict[int, dict[str, np.ndarray]] = {}
             for c in range(chains):
                 path = None if ckpt is None else ckpt / f"{tag}-chain{c}.npz"
                 got = None if path is None else _load_unit(path, fp)
-                if got is None:
-                    got = _run_mcmc((get_sampler(), 1, "sequential"), key=_chain_key(key, c),
-                                    on_done=None if on_unit is None else
-                                    (lambda c=c: on_unit(f"{tag}: chain {c + 1} done")))
-                    if path is not None:
-                        _save_unit(path, got, fp)
-                elif on_unit is not None:
-                    on_unit(f"{tag}: chain {c + 1} resumed")
-                parts.append(got)
-            return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+                if got is not None:
+                    done[c] = got
+                    if on_unit is not None:
+                        on_unit(f"{tag}: chain {c + 1} resumed")
+            pending = [c for c in range(chains) if c not in done]
+            for i in range(0, len(pending), width):
+                group = pending[i:i + width]
+                got = _run_mcmc((get_sampler(), len(group),
+                                 "parallel" if len(group) > 1 else "sequential"),
+                                keys=[_chain_key(key, c) for c in group])
+                for j, c in enumerate(group):
+                    done[c] = {k: v[j:j + 1] for k, v in got.items()}
+                    if ckpt is not None:
+                        _save_unit(ckpt / f"{tag}-chain{c}.npz", done[c], fp)
+                    if on_unit is not None:
+                        on_unit(f"{tag}: chain {c + 1} done")
+            return {k: np.concatenate([done[c][k] for c in range(chains)]) for k in done[0]}
         path = None if ckpt is None else ckpt / f"{tag}-chains.npz"
         got = None if path is None else _load_unit(path, fp)
         if got is None:
@@ -538,6 +560,15 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
         elif on_unit is not None:
             on_unit(f"{tag}: chains resumed")
         return got
+
+
+def _parallel_width(chains: int) -> int:
+    """How many chains ``chain_method="parallel"`` runs side by side: one per JAX device
+    (on CPU, ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` set before JAX
+    starts; the CLI sets it), at most ``chains``."""
+    import jax
+
+    return max(1, min(chains, jax.local_device_count()))
 
 
 def _sample_subject_task(data_sub, variant, pool_size, spec, pri, key, kw):
@@ -552,7 +583,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
            chains: int = 4, draws: int = 500, warmup: int = 500,
            free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
            fixed: Mapping[str, float] | None = None, priors: Priors | Mapping | None = None,
-           pool_size: int | None = None, chain_method: str = "sequential",
+           pool_size: int | None = None, chain_method: str = "parallel",
            target_accept: float = 0.8, max_tree_depth: int = 8,
            parameterization: str = "partial", precondition: str | None = "laplace",
            precision: str = "float64", subject_runs: str = "separate",
@@ -581,10 +612,15 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     - ``free``, ``fixed``: as :func:`~engramlab.cmr.fit` (names, or ``name -> (lo, hi)``;
       default :data:`~engramlab.cmr._fit.DEFAULT_FREE`); the bounds define the transform.
     - ``priors``: :class:`Priors` or a dict of its fields.
-    - ``chain_method``: ``"sequential"`` (one chain after the other, each checkpointed),
-      ``"vectorized"`` (all chains in one vmapped call) or ``"parallel"`` (one chain per
-      JAX device; needs ``chains`` devices, e.g.
-      ``XLA_FLAGS=--xla_force_host_platform_device_count=4`` before JAX starts).
+    - ``chain_method``: ``"parallel"`` (default: chains side by side, one per JAX device,
+      in rounds when there are fewer devices than chains; on a CPU,
+      ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX starts — the CLI
+      sets it — else there is one device and the chains run one after the other),
+      ``"sequential"`` (one chain after the other) or ``"vectorized"`` (all chains in one
+      vmapped call; one checkpoint). ``"sequential"`` and ``"parallel"`` run the same
+      chains (chain ``c`` has its own key, start and checkpoint, and either resumes the
+      other's checkpoints); their programs round differently, which HMC amplifies, so
+      long chains agree in distribution rather than draw for draw.
     - ``target_accept``, ``max_tree_depth``: NUTS settings.
     - ``parameterization`` (hierarchical): ``"non-centered"`` (``z = mu + sigma eta``,
       robust when subjects have few lists) or ``"centered"`` (``z ~ Normal(mu, sigma)``,
@@ -635,11 +671,6 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     if precondition is not None:
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))
-    if chain_method == "parallel" and jax.local_device_count() < chains:
-        raise ConfigError(f"chain_method: 'parallel' needs {chains} JAX devices, got "
-                          f"{jax.local_device_count()}; use 'vectorized' or 'sequential', or "
-                          "set XLA_FLAGS=--xla_force_host_platform_device_count before "
-                          "importing JAX")
     _check_finite_columns(data)
     spec = _resolve_spec(variant, free, fixed)
     pri_obj = _as_priors(priors)
@@ -658,7 +689,10 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                     max_tree_depth=max_tree_depth, pool_size=pool_size,
                     parameterization=parameterization, precondition=precondition,
                     precision=precision, key=np.asarray(jax.random.key_data(key)).tolist())
-    fp = _fingerprint(spec, pri, recalls, subject, settings)
+    # sequential and parallel runs are the same chains: either resumes the other
+    fp = _fingerprint(spec, pri, recalls, subject,
+                      dict(settings, chain_method="vectorized" if chain_method == "vectorized"
+                           else "per-chain"))
     ckpt = None
     if checkpoint_dir is not None:
         ckpt = Path(checkpoint_dir)
@@ -669,7 +703,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
               precision=precision)
 
     if hierarchical or subject_runs == "joint":
-        n_units = chains if chain_method == "sequential" else 1
+        n_units = 1 if chain_method == "vectorized" else chains
         what = "hierarchical" if hierarchical else "independent subjects, joint run"
         with make_progress(quiet) as progress:
             task = progress.add_task(f"NUTS {variant} ({what}, {len(subjects)} subjects)",

@@ -216,7 +216,8 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
            draws: Annotated[int, typer.Option(min=1)] = 500,
            warmup: Annotated[int, typer.Option(min=0)] = 500,
            chain_method: Annotated[str, typer.Option(
-               help="sequential, vectorized or parallel.")] = "sequential",
+               help="sequential, vectorized or parallel (the sequential chains side "
+               "by side on the CPU cores).")] = "parallel",
            subject_runs: Annotated[str, typer.Option(
                help="--no-hierarchical: separate (Dask) or joint.")] = "separate",
            target_accept: float = 0.8, max_tree_depth: int = 8,
@@ -241,6 +242,8 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
            ) -> None:
     """Bayesian fit by NUTS: writes <variant>/posterior.nc, diagnostics.csv, ppc.png/svg
     (and comparison.csv / comparison.png for several variants)."""
+    if chain_method == "parallel":
+        _host_devices(chains)
     import jax
 
     from .._io import save_figure, write_text
@@ -322,3 +325,16 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
         plt.close(ax.figure)
         typer.echo(table.round(2).to_string())
         typer.echo(f"wrote {out / 'comparison.csv'} and {out / 'comparison.png'}")
+
+
+def _host_devices(n: int) -> None:
+    """Give JAX ``min(n, CPU cores)`` host devices (``chain_method="parallel"``): only
+    possible before JAX starts and when ``XLA_FLAGS`` does not set a count already."""
+    import os
+    import sys
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "jax" in sys.modules or "xla_force_host_platform_device_count" in flags:
+        return
+    count = max(1, min(n, os.cpu_count() or 1))
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
