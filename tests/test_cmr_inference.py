@@ -198,19 +198,28 @@ def spy(mcmc, **kw):
     return run(mcmc, **kw)
 inf._run_mcmc = spy
 out = {"devices": jax.local_device_count()}
-for method in ("sequential", "parallel"):
+ckpt = sys.argv[1]
+for method, where in (("sequential", ckpt), ("parallel", None)):
     idata = cmr.sample(data, key=jax.random.key(3), free=free, fixed=fixed, chains=3,
-                       draws=15, warmup=15, chain_method=method, quiet=True, check=False)
+                       draws=12, warmup=12, chain_method=method, quiet=True, check=False,
+                       checkpoint_dir=where)
     out[method] = idata.posterior["choice_sensitivity"].values.tolist()
-out["calls"] = calls
+out["calls"] = list(calls)
+# either method resumes the other's checkpoints (the same chains): nothing is resampled
+again = cmr.sample(data, key=jax.random.key(3), free=free, fixed=fixed, chains=3, draws=12,
+                   warmup=12, chain_method="parallel", quiet=True, check=False,
+                   checkpoint_dir=ckpt)
+out["resumed_calls"] = len(calls) - len(out["calls"])
+out["resumed_equal"] = again.posterior["choice_sensitivity"].values.tolist() == out[
+    "sequential"]
 json.dump(out, sys.stdout)
 """
 
 
 def test_parallel_chains_draw_what_sequential_chains_draw(tmp_path):
     """chain_method="parallel" on 2 host devices: 3 chains in rounds of 2 (one call with 2
-    chains side by side, one with 1), and the same draws (up to rounding) as one chain after
-    the other."""
+    chains side by side, one with 1), the same draws (up to rounding) as one chain after
+    the other, and a parallel run resumes a sequential run's checkpoints."""
     import json
     import os
     import subprocess
@@ -218,19 +227,20 @@ def test_parallel_chains_draw_what_sequential_chains_draw(tmp_path):
 
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu")
-    res = subprocess.run([sys.executable, "-c", _PARALLEL], env=env, capture_output=True,
-                         text=True, timeout=600)
+    res = subprocess.run([sys.executable, "-c", _PARALLEL, str(tmp_path / "ckpt")], env=env,
+                         capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
     assert out["devices"] == 2
     assert [tuple(c) for c in out["calls"]] == [(1, "sequential")] * 3 + [
         (2, "parallel"), (1, "sequential")]
     seq, par = np.array(out["sequential"]), np.array(out["parallel"])
-    assert seq.shape == par.shape == (3, 15, 2)     # chains, draws, subjects
+    assert seq.shape == par.shape == (3, 12, 2)     # chains, draws, subjects
     assert np.ptp(seq) > 0
     # the same chains up to rounding (the pmapped program is compiled separately; ~1e-8
-    # after 30 iterations here, where draws of different keys differ by O(1))
+    # after 24 iterations here, where draws of different keys differ by O(1))
     np.testing.assert_allclose(par, seq, rtol=1e-6)
+    assert out["resumed_calls"] == 0 and out["resumed_equal"]
 
 
 def test_posterior_predictive_bands(hier):
