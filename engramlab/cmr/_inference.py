@@ -528,9 +528,10 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
             # one chain at a time, or as many side by side as there are devices (rounds of
             # ``width`` chains); every chain checkpointed on its own, with its own key
             width = 1 if chain_method == "sequential" else _parallel_width(chains)
+            paths = [None if ckpt is None else ckpt / f"{tag}-chain{c}.npz"
+                     for c in range(chains)]
             done: dict[int, dict[str, np.ndarray]] = {}
-            for c in range(chains):
-                path = None if ckpt is None else ckpt / f"{tag}-chain{c}.npz"
+            for c, path in enumerate(paths):
                 got = None if path is None else _load_unit(path, fp)
                 if got is not None:
                     done[c] = got
@@ -544,8 +545,8 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
                                 keys=[_chain_key(key, c) for c in group])
                 for j, c in enumerate(group):
                     done[c] = {k: v[j:j + 1] for k, v in got.items()}
-                    if ckpt is not None:
-                        _save_unit(ckpt / f"{tag}-chain{c}.npz", done[c], fp)
+                    if paths[c] is not None:
+                        _save_unit(paths[c], done[c], fp)
                     if on_unit is not None:
                         on_unit(f"{tag}: chain {c + 1} done")
             return {k: np.concatenate([done[c][k] for c in range(chains)]) for k in done[0]}
@@ -622,9 +623,11 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       other's checkpoints); their programs round differently, which HMC amplifies, so
       long chains agree in distribution rather than draw for draw.
     - ``target_accept``, ``max_tree_depth``: NUTS settings.
-    - ``parameterization`` (hierarchical): ``"non-centered"`` (``z = mu + sigma eta``,
-      robust when subjects have few lists) or ``"centered"`` (``z ~ Normal(mu, sigma)``,
-      better geometry when every subject has many lists); the same posterior.
+    - ``parameterization`` (hierarchical): ``"partial"`` (default: centred per subject
+      and parameter by the weight ``w = I / (I + 1 / sigma0^2)`` from the Laplace blocks,
+      see ``_make_model``), ``"non-centered"`` (``z = mu + sigma eta``, robust when
+      subjects have few lists) or ``"centered"`` (``z ~ Normal(mu, sigma)``, better
+      geometry when every subject has many lists); the same posterior.
     - ``precondition``: ``"laplace"`` (default) runs NUTS in the coordinates that whiten
       a Laplace approximation at the subjects' modes (see ``_Sampler``), which cuts the
       leapfrog steps per draw several-fold on CMR posteriors; ``None``: NumPyro's plain
