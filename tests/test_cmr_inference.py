@@ -121,6 +121,40 @@ def test_hierarchical_shrinkage_toward_group_mean(hier):
     assert np.all(np.abs(zh[3:] - znp[3:]) < np.minimum(2 * sd_h[3:], 0.4)), (zh, znp, sd_h)
 
 
+def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
+    """``parameterization="gibbs"`` (NUTS on the subjects within exact hyperparameter
+    moves) on the same data: the shrinkage of the test above, and its stored energy is the
+    centred model's NumPyro potential at every stored draw, up to one constant."""
+    from numpyro.infer.util import potential_energy
+
+    data = _simulate_subjects()
+    with pytest.warns(ConvergenceWarning):
+        idata = cmr.sample(data, key=jax.random.key(3), free=FREE, fixed=FIXED, chains=1,
+                           draws=300, warmup=200, parameterization="gibbs", quiet=True)
+    lo, hi = FREE["choice_sensitivity"]
+    post = idata.posterior
+    z = np.log((post["choice_sensitivity"] - lo) / (hi - post["choice_sensitivity"]))
+    zh, sd_h = z.mean(("chain", "draw")).values, z.std(("chain", "draw")).values
+    mu = float(np.log((post["mu_choice_sensitivity"] - lo)
+                      / (hi - post["mu_choice_sensitivity"])).mean())
+    znp = _no_pooling_grid(data)
+    spread_h, spread_np = np.abs(zh - mu), np.abs(znp - mu)
+    assert spread_h[:3].sum() / spread_np[:3].sum() < 0.8, (zh, znp)
+    assert np.all(np.abs(zh[3:] - znp[3:]) < np.minimum(2 * sd_h[3:], 0.4)), (zh, znp)
+    # the energy bookkeeping: NumPyro's potential of the centred model, recomputed
+    spec = inf._resolve_spec("jaxcmr", FREE, FIXED)
+    ll = cmr.make_loglik(data)
+    model = inf._make_model(ll, spec, ll.subject_index, 6,
+                            inf.Priors().resolve(spec.free), True, "centered")
+    sig = post["sigma_choice_sensitivity"].values[0]
+    pe = np.array([float(potential_energy(model, (), {}, {
+        "mu": np.log((m - lo) / (hi - m))[None], "sigma": np.log(s)[None],
+        "z": zz[:, None]})) for m, s, zz in zip(post["mu_choice_sensitivity"].values[0][:20],
+                                                sig[:20], z.values[0][:20], strict=True)])
+    offset = pe + idata.sample_stats["lp"].values[0][:20]
+    assert np.ptp(offset) < 1e-6 * np.abs(pe).max(), offset
+
+
 def test_diagnostics_table_and_warning(hier):
     _, idata, _ = hier
     with pytest.warns(ConvergenceWarning, match="ESS|ess"):

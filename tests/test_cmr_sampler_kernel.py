@@ -128,3 +128,31 @@ def test_laplace_hessian_equals_autodiff_hessian(ragged):
     if w.min() > 0.1:
         R = np.asarray(smp.root)
         np.testing.assert_allclose(R @ R.T @ full, np.eye(full.shape[0]), atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["jaxcmr", "ecmr"])
+def test_subject_loglik_equals_the_sum_of_the_subjects_lists(ragged, variant):
+    """The per-subject likelihood of the Gibbs sampler (one subject's padded lists) equals
+    per_list summed over the subject's lists; a variant with study-event features too."""
+    from engramlab.cmr._model import subject_loglik
+
+    d = ragged
+    v = cmr.get_variant(variant)
+    if v.features:              # a valence in {-1, 0, 1} per pool item, study events
+        pool = np.random.default_rng(0).integers(-1, 2, int(ragged.item_index.max()) + 2)
+        d = ragged.assign(valence=np.where(ragged.trial_type == "study",
+                                           pool[ragged.item_index.clip(lower=0)], np.nan))
+    ll = cmr.make_loglik(d, variant=variant)
+    idx = ll.subject_index
+    S = len(ll.subjects)
+    with jax.enable_x64(True):
+        th = _random_thetas(ll, S, 11)
+        ref = np.bincount(idx, weights=np.asarray(ll.per_list(th[idx])), minlength=S)
+        rec, feats, sqrt_m = ll.data
+        lay = ll._blocks(np.asarray(idx), np.asarray(rec), S)
+        rows = np.maximum(lay.index, 0)
+        got = jax.vmap(lambda t, r, f, m: subject_loglik(
+            t, r, f, m, sqrt_m, variant=ll.variant, L=ll._prep.L, n_steps=lay.n_steps))(
+            jnp.asarray(th), rec[rows], {k: x[rows] for k, x in feats.items()},
+            jnp.asarray(lay.index >= 0))
+    np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-12)

@@ -339,6 +339,12 @@ class ChoiceRule(abc.ABC):
     def logp(self, a: jax.Array, recallable: jax.Array, p: dict) -> jax.Array:
         """``(L,)`` log-probabilities, ``-inf`` where not ``recallable``."""
 
+    def log_prob(self, a: jax.Array, recallable: jax.Array, p: dict,
+                 i: jax.Array) -> jax.Array:
+        """``logp(a, recallable, p)[i]``, a scalar (the likelihood needs only the
+        recalled item's; a rule may compute it without the other items' logs)."""
+        return self.logp(a, recallable, p)[i]
+
 
 def _masked_log(s: jax.Array, recallable: jax.Array) -> jax.Array:
     return jnp.where(recallable, jnp.log(jnp.where(recallable, s, 1.0)), -jnp.inf)
@@ -361,6 +367,15 @@ class PowerChoice(ChoiceRule):
     skip_unit_exponent: bool = True
 
     def logp(self, a, recallable, p):
+        s = self._strengths(a, recallable, p)
+        return _masked_log(s, recallable) - jnp.log(jnp.sum(s))
+
+    def log_prob(self, a, recallable, p, i):
+        s = self._strengths(a, recallable, p)
+        ok = recallable[i]
+        return jnp.where(ok, jnp.log(jnp.where(ok, s[i], 1.0)), -jnp.inf) - jnp.log(jnp.sum(s))
+
+    def _strengths(self, a, recallable, p):
         tau = value_of(p, self.sensitivity)
         a = jnp.where(recallable, a, 0.0)
         pos = a > 0
@@ -371,8 +386,7 @@ class PowerChoice(ChoiceRule):
         scaled = jnp.where(pos, jnp.exp(tau * (loga - m)), 0.0)
         if self.skip_unit_exponent:
             scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
-        s = jnp.where(recallable, scaled + self.floor, 0.0)
-        return _masked_log(s, recallable) - jnp.log(jnp.sum(s))
+        return jnp.where(recallable, scaled + self.floor, 0.0)
 
 
 @dataclass(frozen=True)

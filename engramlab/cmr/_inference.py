@@ -275,6 +275,7 @@ class _Sampler:
         self.kw = dict(draws=draws, warmup=warmup, target_accept=target_accept,
                        max_tree_depth=max_tree_depth)
         self.preconditioned = precondition == "laplace"
+        self.spec, self.subj_idx = spec, subj_idx
         lo, hi = jnp.asarray(spec.lo), jnp.asarray(spec.hi)
         base, idx = jnp.asarray(spec.base), jnp.asarray(spec.idx)
         sidx = np.asarray(subj_idx)
@@ -282,8 +283,11 @@ class _Sampler:
         def nll(z):                                     # (S, k) -> -log likelihood
             return -jnp.sum(ll.per_subject(_thetas(z, lo, hi, base, idx), sidx))
 
+        gibbs = hierarchical and parameterization == "gibbs"
+        if gibbs:                     # NUTS within Gibbs on the centred model (_gibbs.py)
+            parameterization = "centered"
         weights = None
-        if self.preconditioned or (hierarchical and parameterization == "partial"):
+        if self.preconditioned or gibbs or (hierarchical and parameterization == "partial"):
             zhat = _subject_modes(nll, n_subj, pri)
             blocks = _likelihood_blocks(nll, zhat)                      # (S, k, k)
             mu0 = zhat.mean(axis=0)
@@ -304,6 +308,10 @@ class _Sampler:
         self.potential = partial(potential_energy, model, (), {})
         self.post = jax.jit(lambda u: constrain_fn(model, (), {}, u,
                                                    return_deterministic=True))
+        self.gibbs = None
+        if gibbs:
+            self._init_gibbs(ll, nll, zhat, blocks, mu0, sd0, pri)
+            return
         if not self.preconditioned:
             self.x0, self.root = jnp.zeros(self.dim), jnp.eye(self.dim)
             return
@@ -341,11 +349,54 @@ class _Sampler:
         self.x0 = jnp.asarray(np.asarray(x0, np.float64), dtype)
         self.root = jnp.asarray(v / np.sqrt(w), dtype)
 
+    def _init_gibbs(self, ll, nll, zhat, blocks, mu0, sd0, pri):
+        """The NUTS-within-Gibbs kernel (:mod:`engramlab.cmr._gibbs`): the subjects'
+        block whitened by their likelihood modes and Hessian blocks under the current
+        hyperparameters (by the prior alone without preconditioning); draws are the
+        centred model's flat vector, so post-processing needs no map."""
+        import jax.numpy as jnp
+        from jax.flatten_util import ravel_pytree
+
+        from ._gibbs import GibbsKernel
+        from ._model import subject_loglik
+
+        dtype = jnp.result_type(float)
+        S, k = zhat.shape
+        if not self.preconditioned:       # no likelihood curvature: the prior alone
+            blocks = np.zeros((S, k, k))
+
+        def pack(mu, sigma, z):
+            return ravel_pytree({"mu": mu, "sigma": jnp.log(sigma), "z": z})[0]
+
+        # every subject's lists, laid out by subject, for its own NUTS chain
+        rec, feats, sqrt_m = ll.data
+        lay = ll._blocks(np.asarray(self.subj_idx), np.asarray(rec), S)
+        index = jnp.asarray(lay.index)
+        rows = jnp.maximum(index, 0)
+        data = {"recalls": rec[rows], "features": {f: v[rows] for f, v in feats.items()},
+                "mask": index >= 0}
+        lo, hi = jnp.asarray(self.spec.lo), jnp.asarray(self.spec.hi)
+        base, idx = jnp.asarray(self.spec.base), jnp.asarray(self.spec.idx)
+
+        def nll_one(z_s, d):
+            theta = _thetas(z_s[None], lo, hi, base, idx)[0]
+            return -subject_loglik(theta, d["recalls"], d["features"], d["mask"], sqrt_m,
+                                   variant=ll.variant, L=ll._prep.L, n_steps=lay.n_steps)
+
+        self.gibbs = GibbsKernel(nll, nll_one, data, jnp.asarray(zhat, dtype),
+                                 jnp.asarray(blocks, dtype), mu0, sd0, pri, pack,
+                                 target_accept=self.kw["target_accept"],
+                                 max_tree_depth=self.kw["max_tree_depth"])
+        self.x0, self.root = jnp.zeros(self.dim, dtype), jnp.eye(self.dim, dtype=dtype)
+        self.block_dim = S * k
+
     def init(self, key, chains: int | None):
-        """Initial ``y`` of one chain (``chains=None``) or ``(chains, D)``."""
+        """Initial ``y`` of one chain (``chains=None``) or ``(chains, D)`` (the whitened
+        subject block, ``D = S k``, for the Gibbs kernel)."""
         import jax
 
-        shape = (self.dim,) if chains is None else (chains, self.dim)
+        dim = self.dim if self.gibbs is None else self.block_dim
+        shape = (dim,) if chains is None else (chains, dim)
         if self.preconditioned:
             return jax.random.normal(key, shape, self.x0.dtype)
         return jax.random.uniform(key, shape, self.x0.dtype, -1.0, 1.0)
@@ -358,8 +409,9 @@ class _Sampler:
         def potential(y):
             return pot(unravel(x0 + root @ y))
 
-        kernel = NUTS(potential_fn=potential, target_accept_prob=self.kw["target_accept"],
-                      max_tree_depth=self.kw["max_tree_depth"])
+        kernel = self.gibbs or NUTS(potential_fn=potential,
+                                    target_accept_prob=self.kw["target_accept"],
+                                    max_tree_depth=self.kw["max_tree_depth"])
         return MCMC(kernel, num_warmup=self.kw["warmup"], num_samples=self.kw["draws"],
                     num_chains=chains, chain_method=chain_method, progress_bar=False)
 
@@ -626,8 +678,13 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     - ``parameterization`` (hierarchical): ``"partial"`` (default: centred per subject
       and parameter by the weight ``w = I / (I + 1 / sigma0^2)`` from the Laplace blocks,
       see ``_make_model``), ``"non-centered"`` (``z = mu + sigma eta``, robust when
-      subjects have few lists) or ``"centered"`` (``z ~ Normal(mu, sigma)``, better
-      geometry when every subject has many lists); the same posterior.
+      subjects have few lists), ``"centered"`` (``z ~ Normal(mu, sigma)``, better
+      geometry when every subject has many lists) or ``"gibbs"`` (the centred model by
+      NUTS within Gibbs: NUTS on the subjects given ``mu, sigma``, whitened under the
+      current ``sigma``, alternating with exact moves of ``mu, sigma``; needs 2 or more
+      subjects; :mod:`engramlab.cmr._gibbs`; every subject has its own NUTS chain, and
+      ``sample_stats`` reports the longest tree as ``n_steps``, the subjects' median
+      ``step_size``, mean ``acceptance_rate`` and any divergence); the same posterior.
     - ``precondition``: ``"laplace"`` (default) runs NUTS in the coordinates that whiten
       a Laplace approximation at the subjects' modes (see ``_Sampler``), which cuts the
       leapfrog steps per draw several-fold on CMR posteriors; ``None``: NumPyro's plain
@@ -670,7 +727,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     workers = check_int(workers, "workers", min_value=1)
     subject_runs = check_choice(subject_runs, "subject_runs", ("separate", "joint"))
     parameterization = check_choice(parameterization, "parameterization",
-                                    ("non-centered", "centered", "partial"))
+                                    ("non-centered", "centered", "partial", "gibbs"))
     if precondition is not None:
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))
@@ -705,6 +762,9 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
               parameterization=parameterization, precondition=precondition,
               precision=precision)
 
+    if hierarchical and parameterization == "gibbs" and len(subjects) < 2:
+        raise ConfigError(f"parameterization: 'gibbs' draws the group spread from the "
+                          f"subjects and needs at least 2 of them, got {len(subjects)}")
     if hierarchical or subject_runs == "joint":
         n_units = 1 if chain_method == "vectorized" else chains
         what = "hierarchical" if hierarchical else "independent subjects, joint run"

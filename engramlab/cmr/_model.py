@@ -110,12 +110,15 @@ def _reinstate(variant: Variant, p: dict, cs, mfcs, r: jax.Array):
                  for c, f, ly in zip(cs, mfcs, variant.layers, strict=True))
 
 
-def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable):
-    """``(log P(i | recall) (L,), P_stop)`` before recall ``j``."""
+def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable, item=None):
+    """``(log P(i | recall), P_stop)`` before recall ``j``: the ``(L,)`` log-probabilities
+    of all items, or the scalar one of ``item`` when given."""
     a = _support(cs, mcfs)
     n_rec = jnp.sum(recallable)
     p_stop = variant.stop(p, StopState(j, n_rec, a, recallable, L))
-    return variant.choice.logp(a, recallable, p), p_stop
+    if item is None:
+        return variant.choice.logp(a, recallable, p), p_stop
+    return variant.choice.log_prob(a, recallable, p, item), p_stop
 
 
 def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
@@ -137,9 +140,9 @@ def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
     def step(carry, j):
         cs, recallable = carry
         r = jnp.maximum(rec[j] - 1, 0)
-        lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
+        lp_r, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable, r)
         # double-where keeps gradients finite in the branch that is not selected
-        log_recall = jnp.log1p(-jnp.where(j < n, p_stop, 0.0)) + lp[r]
+        log_recall = jnp.log1p(-jnp.where(j < n, p_stop, 0.0)) + lp_r
         log_stop = jnp.log(jnp.where(j == n, p_stop, 1.0))
         ev = jnp.where(j < n, log_recall, jnp.where(j == n, log_stop, 0.0))
         if floor is not None:
@@ -252,6 +255,28 @@ def _blocked(thetas, index, recalls, sqrt_m, *, n_steps, variant, L):
     vals = jax.vmap(subject)(thetas, states, rec)                             # (S, M)
     out = jnp.zeros(n, vals.dtype)
     return out.at[jnp.where(index >= 0, index, n).ravel()].set(vals.ravel(), mode="drop")
+
+
+def subject_loglik(theta: jax.Array, recalls: jax.Array, features: dict, mask: jax.Array,
+                   sqrt_m: jax.Array, *, variant: Variant, L: int,
+                   n_steps: int | None = None) -> jax.Array:
+    """Log-likelihood of one subject's lists (a scalar): ``theta`` ``(n_par,)``,
+    ``recalls`` ``(M, L)``, ``features`` a dict of ``(M, L)``, ``mask`` ``(M,)`` (``False``
+    rows are padding and count 0). The study phase is shared by the lists when the
+    variant has no study-event features. Vmapped over subjects it is the sum over each
+    subject's lists of :func:`blocked_loglik`; a sampler that moves each subject on its
+    own (:mod:`engramlab.cmr._gibbs`) needs it one subject at a time."""
+    p = unpack(theta, variant)
+    if variant.features:
+        def one(r, f):
+            st = study(p, variant, L, _list_aux(sqrt_m, f))
+            return jnp.sum(_recall_events(p, variant, L, st, r, n_steps))
+        vals = jax.vmap(one)(recalls, features)
+    else:
+        st = study(p, variant, L, {"sqrt_m": sqrt_m})
+        vals = jax.vmap(lambda r: jnp.sum(_recall_events(p, variant, L, st, r, n_steps)))(
+            recalls)
+    return jnp.sum(jnp.where(mask, vals, 0.0))
 
 
 def _list_aux(sqrt_m, features, i=None) -> dict:

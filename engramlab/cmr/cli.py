@@ -222,7 +222,7 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                help="--no-hierarchical: separate (Dask) or joint.")] = "separate",
            target_accept: float = 0.8, max_tree_depth: int = 8,
            parameterization: Annotated[str, typer.Option(
-               help="Hierarchical: partial, centered or non-centered.")] = "partial",
+               help="Hierarchical: partial, centered, non-centered or gibbs.")] = "partial",
            precondition: Annotated[str, typer.Option(
                help="laplace (whiten a Laplace approximation) or none.")] = "laplace",
            precision: Annotated[str, typer.Option(

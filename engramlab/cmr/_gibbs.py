@@ -1,0 +1,294 @@
+"""NUTS-within-Gibbs for the hierarchical CMR posterior (``parameterization="gibbs"``).
+
+The centred hierarchical model (:func:`engramlab.cmr._inference._make_model`)::
+
+    mu_k ~ Normal(mu_loc_k, mu_scale_k),  sigma_k ~ HalfNormal(sigma_scale_k),
+    z_sk ~ Normal(mu_k, sigma_k),         data_s | z_s ~ CMR likelihood
+
+is sampled by alternating two exact moves, each leaving the posterior invariant:
+
+1. **Hyperparameters given** ``z`` (no likelihood evaluations), for each ``k``:
+
+   - ``mu_k | sigma_k, z ~ Normal(m, 1 / q)`` with ``q = 1 / mu_scale^2 + S / sigma^2``,
+     ``m = (mu_loc / mu_scale^2 + sum_s z_sk / sigma^2) / q`` (conjugate);
+   - ``tau_k = sigma_k^-2 | mu_k, z`` has density
+     ``tau^((S - 3) / 2) exp(-tau SS / 2 - 1 / (2 sigma_scale^2 tau))``,
+     ``SS = sum_s (z_sk - mu_k)^2`` (a generalised inverse Gaussian): ``n_mh``
+     independence Metropolis-Hastings steps from ``Gamma((S - 1) / 2, rate = SS / 2)``
+     (the density without the prior's factor), accepted with the ratio of that factor
+     ``exp(-1 / (2 sigma_scale^2 tau))``.
+
+2. **Subjects given** ``(mu, sigma)``, which are then independent: one NUTS transition
+   per subject (NumPyro's kernel, vmapped; each subject adapts its own step size and
+   diagonal mass matrix during warm-up) on
+   ``U_s(y_s) = -log L_s(z_s) - log Normal(z_s | mu, sigma)``, in coordinates that whiten
+   the subject's Laplace approximation under the current ``(mu, sigma)``
+   (:class:`GibbsKernel`). No trajectory has to follow the funnel between ``sigma`` and
+   ``z``, and no subject's difficult geometry sets the others' step size.
+
+3. **Group moves** along the non-centred directions, for each ``k``: ``sigma_k`` and
+   every ``z_sk - mu_k`` scaled by one factor, then ``mu_k`` and every ``z_sk`` shifted by
+   one amount, each a Metropolis-Hastings move with one likelihood evaluation
+   (:func:`group_moves`). Moves 1 and 2 alone mix slowly where the data barely constrain
+   ``z_sk`` (it is then pinned to ``mu_k, sigma_k``, and they to it); these moves carry
+   the subjects along with the hyperparameters, as the non-centred parameterisation does.
+
+The chain's state is stored in the centred model's unconstrained layout (``mu``,
+``log sigma``, ``z``), so draws are post-processed like every other parameterisation;
+``potential_energy`` is that of the whole posterior (NumPyro's convention, up to a
+constant).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from numpyro.infer.hmc import hmc
+from numpyro.infer.mcmc import MCMCKernel
+
+__all__ = ["GibbsKernel", "group_moves", "hyper_step"]
+
+
+class GibbsState(NamedTuple):
+    """One chain's state: ``x`` (the centred model's flat unconstrained vector), the
+    hyperparameters, the NUTS state of the whitened subject block, the Gibbs key and the
+    whole posterior's potential energy."""
+
+    x: Any
+    z: Any
+    mu: Any
+    sigma: Any
+    hmc: Any
+    rng_key: Any
+    potential_energy: Any
+
+    # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
+    @property
+    def diverging(self):                 # any subject's trajectory
+        return jnp.any(self.hmc.diverging, axis=-1)
+
+    @property
+    def num_steps(self):                 # the longest tree: what the iteration cost
+        return jnp.max(self.hmc.num_steps, axis=-1)
+
+    @property
+    def accept_prob(self):
+        return jnp.mean(self.hmc.accept_prob, axis=-1)
+
+    @property
+    def adapt_state(self):
+        return _Adapt(jnp.median(self.hmc.adapt_state.step_size, axis=-1))
+
+
+def hyper_step(key: jax.Array, z: jax.Array, sigma: jax.Array, mu_loc: jax.Array,
+               mu_scale: jax.Array, sigma_scale: jax.Array, n_mh: int = 5):
+    """Draw ``mu | sigma, z`` exactly, then ``sigma | mu, z`` by ``n_mh`` independence
+    Metropolis-Hastings steps (module docstring). ``z`` ``(S, k)``, the rest ``(k,)``;
+    returns ``(mu, sigma)``, each ``(k,)``."""
+    S = z.shape[0]
+    k_mu, k_sig = jax.random.split(key)
+    q = 1.0 / mu_scale ** 2 + S / sigma ** 2
+    m = (mu_loc / mu_scale ** 2 + jnp.sum(z, axis=0) / sigma ** 2) / q
+    mu = m + jax.random.normal(k_mu, m.shape, m.dtype) / jnp.sqrt(q)
+    ss = jnp.maximum(jnp.sum((z - mu) ** 2, axis=0), jnp.finfo(z.dtype).tiny)
+    c = 0.5 / sigma_scale ** 2
+
+    def mh(tau, key):
+        k_prop, k_acc = jax.random.split(key)
+        prop = jax.random.gamma(k_prop, 0.5 * (S - 1), tau.shape, tau.dtype) / (0.5 * ss)
+        log_r = c / tau - c / prop
+        u = jax.random.uniform(k_acc, tau.shape, tau.dtype)
+        return jnp.where(jnp.log(u) < log_r, prop, tau), None
+
+    tau, _ = jax.lax.scan(mh, 1.0 / sigma ** 2, jax.random.split(k_sig, n_mh))
+    return mu, 1.0 / jnp.sqrt(tau)
+
+
+def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
+                nll_z: jax.Array, nll, mu_loc: jax.Array, mu_scale: jax.Array,
+                sigma_scale: jax.Array, step: float):
+    """For each ``k`` in turn, two Metropolis-Hastings moves along the non-centred
+    directions (the ``z_sk`` move with the hyperparameters; what the Gibbs draws cannot do
+    when ``z_sk`` is pinned to them, i.e. for weakly identified parameters):
+
+    - scale: ``sigma_k' = sigma_k e^e``, ``z_sk' = mu_k + (z_sk - mu_k) e^e``,
+      ``e ~ Normal(0, step^2)``; ratio ``p(sigma') / p(sigma) L(z') / L(z) e^e`` (the
+      residuals' density cancels against the ``e^(S e)`` of the map);
+    - shift: ``mu_k' = mu_k + d``, ``z_sk' = z_sk + d``, ``d ~ Normal(0, (step
+      sigma_k)^2)``; ratio ``p(mu') / p(mu) L(z') / L(z)``.
+
+    ``nll_z`` = ``nll(z)`` of the current ``z``. One likelihood evaluation per move.
+    Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted`` ``(2, k)``."""
+    k = z.shape[1]
+    c = 0.5 / sigma_scale ** 2
+
+    def one(carry, xs):
+        z, mu, sigma, cur = carry
+        j, key = xs
+        k1, k2, k3, k4 = jax.random.split(key, 4)
+        onehot = jax.nn.one_hot(j, k, dtype=z.dtype)
+        # scale move
+        e = step * jax.random.normal(k1, (), z.dtype)
+        g = jnp.exp(e * onehot)                                         # (k,)
+        z_s, sig_s = mu + (z - mu) * g, sigma * g
+        new = nll(z_s)
+        log_r = (cur - new) + e - jnp.sum(c * (sig_s ** 2 - sigma ** 2))
+        ok_s = jnp.log(jax.random.uniform(k2, (), z.dtype)) < log_r
+        z, sigma, cur = (jnp.where(ok_s, a, b) for a, b in ((z_s, z), (sig_s, sigma),
+                                                             (new, cur)))
+        # shift move
+        d = step * sigma[j] * jax.random.normal(k3, (), z.dtype) * onehot
+        z_t, mu_t = z + d, mu + d
+        new = nll(z_t)
+        r_new, r_old = (mu_t - mu_loc) / mu_scale, (mu - mu_loc) / mu_scale
+        log_r = (cur - new) - 0.5 * jnp.sum(r_new ** 2 - r_old ** 2)
+        ok_t = jnp.log(jax.random.uniform(k4, (), z.dtype)) < log_r
+        z, mu, cur = (jnp.where(ok_t, a, b) for a, b in ((z_t, z), (mu_t, mu), (new, cur)))
+        return (z, mu, sigma, cur), jnp.stack([ok_s, ok_t])
+
+    (z, mu, sigma, nll_z), acc = jax.lax.scan(
+        one, (z, mu, sigma, nll_z), (jnp.arange(k), jax.random.split(key, k)))
+    return z, mu, sigma, nll_z, acc.T
+
+
+def _batched(key) -> bool:
+    """Whether ``key`` holds one PRNG key per chain (typed or legacy uint32 keys)."""
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    return key.ndim > (0 if typed else 1)
+
+
+class _Adapt(NamedTuple):
+    step_size: Any              # the subjects' median step size
+
+
+class GibbsKernel(MCMCKernel):
+    """NumPyro ``MCMCKernel`` of the moves above; ``init_params``: the subjects' starting
+    ``y`` ``(S k,)`` under the starting hyperparameters.
+
+    ``nll(z)``: ``-sum_s log L_s(z_s)`` for ``z`` ``(S, k)``; ``nll_one(z_s, data_s)``: one
+    subject's ``-log L_s`` from its slice of ``data`` (a pytree with a leading subject
+    axis); ``zhat`` ``(S, k)`` and ``blocks`` ``(S, k, k)``: each subject's likelihood
+    mode and Hessian (a Gaussian approximation ``N(zhat_s, B_s^-1)`` of its likelihood);
+    ``mu0``, ``sigma0`` ``(k,)``: the hyperparameters the chain starts from;
+    ``pack(mu, sigma, z)``: the centred model's flat unconstrained vector.
+
+    **One NUTS chain per subject.** Given ``(mu, sigma)`` the subjects are independent,
+    so each makes its own NUTS transition, vmapped: its own step size and diagonal mass
+    matrix (adapted in warm-up), its own tree and acceptance. A subject whose posterior
+    lies against the stop rule's cap (see docs/inference.md) then gets a small step
+    without shrinking everybody's, and a bad trajectory of one subject no longer cuts
+    all the others' short. The vmapped trees run until the longest is built, so an
+    iteration costs the longest tree in gradients of all subjects (``num_steps`` reports
+    that maximum).
+
+    **Whitening** under the current hyperparameters: with ``P_s = B_s + diag(1 /
+    sigma^2)``, ``z_s = P_s^-1 (B_s zhat_s + mu / sigma^2) + L_s y_s``, ``L_s L_s^T =
+    P_s^-1`` — the conditional posterior of ``z_s`` is close to ``y_s ~ Normal(0, I)``
+    whatever ``sigma`` is (a fixed whitening would be too wide when ``sigma`` is small).
+    The map is fixed during each NUTS move (valid for the conditional), and the chain
+    carries ``z``, re-expressed in the new coordinates after every hyper move."""
+
+    sample_field = "x"
+
+    def __init__(self, nll, nll_one, data, zhat, blocks, mu0, sigma0, priors: dict, pack,
+                 *, target_accept: float, max_tree_depth: int, n_mh: int = 5):
+        self.nll, self.nll_one, self.data = nll, nll_one, data
+        self.zhat, self.blocks = zhat, blocks
+        self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
+        self.mu_loc = jnp.asarray(priors["mu_loc"], zhat.dtype)
+        self.mu_scale = jnp.asarray(priors["mu_scale"], zhat.dtype)
+        self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
+        self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
+                                                              max_tree_depth, n_mh)
+        #: proposal scale of the group moves (log sigma; mu in units of sigma)
+        self.group_step = 1.0 / math.sqrt(zhat.shape[0])
+        self._init_fn, self._sample_fn = hmc(potential_fn_gen=self._potential_gen,
+                                             algo="NUTS")
+
+    @property
+    def model(self):            # a potential-only kernel (NumPyro asks)
+        return None
+
+    def _frame(self, mu, sigma):
+        """``(center (S, k), chol (S, k, k))`` of the whitening under ``(mu, sigma)``."""
+        prec = 1.0 / sigma ** 2
+        P = self.blocks + jnp.diag(prec)
+        chol_P = jnp.linalg.cholesky(P)                                   # P = C C^T
+        rhs = jnp.einsum("sij,sj->si", self.blocks, self.zhat) + mu * prec
+        center = jax.scipy.linalg.cho_solve((chol_P, True), rhs[..., None])[..., 0]
+        eye = jnp.broadcast_to(jnp.eye(P.shape[-1], dtype=P.dtype), P.shape)
+        # L = C^-T: L L^T = (C C^T)^-1 = P^-1
+        chol = jnp.swapaxes(jax.scipy.linalg.solve_triangular(chol_P, eye, lower=True),
+                            -1, -2)
+        return center, chol
+
+    def _args(self, mu, sigma):
+        """Per-subject model arguments (leading subject axis) of the NUTS potentials."""
+        center, chol = self._frame(mu, sigma)
+        return (jnp.broadcast_to(mu, center.shape), jnp.broadcast_to(sigma, center.shape),
+                center, chol, self.data)
+
+    def _potential_gen(self, mu, sigma, center, chol, data):
+        """One subject's ``-log L_s(z_s) - log Normal(z_s | mu, sigma)`` in ``y_s`` ``(k,)``."""
+        def potential(y):
+            z = center + chol @ y
+            r = (z - mu) / sigma
+            return self.nll_one(z, data) + jnp.sum(0.5 * r * r + jnp.log(sigma))
+        return potential
+
+    @staticmethod
+    def _prior_z(z, mu, sigma):
+        """``-sum_s log Normal(z_s | mu, sigma)`` (without the constant)."""
+        r = (z - mu) / sigma
+        return jnp.sum(0.5 * r * r) + z.shape[0] * jnp.sum(jnp.log(sigma))
+
+    def _hyper_energy(self, mu, sigma):
+        """``-log p(mu) - log p(sigma) - log sigma`` (the last: ``d sigma / d log sigma``)."""
+        r = (mu - self.mu_loc) / self.mu_scale
+        return jnp.sum(0.5 * r * r + 0.5 * (sigma / self.sigma_scale) ** 2 - jnp.log(sigma))
+
+    def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
+        if _batched(rng_key):
+            # several chains at once (chain_method="vectorized"): one key and one
+            # start per chain
+            return jax.vmap(lambda k, p: self.init(k, num_warmup, p, model_args,
+                                                   model_kwargs))(rng_key, init_params)
+        k_hmc, k_gibbs = jax.random.split(rng_key)
+        S, k = self.zhat.shape
+        y = jnp.asarray(init_params, self.zhat.dtype).reshape(S, k)
+        mu, sigma = (jnp.asarray(a, self.zhat.dtype) for a in (self.mu0, self.sigma0))
+        args = self._args(mu, sigma)
+
+        def one(y_s, a, key):
+            return self._init_fn(y_s, num_warmup, target_accept_prob=self.target_accept,
+                                 max_tree_depth=self.max_tree_depth, model_args=a,
+                                 rng_key=key)
+
+        st = jax.vmap(one)(y, args, jax.random.split(k_hmc, S))
+        z = args[2] + jnp.einsum("sij,sj->si", args[3], y)
+        return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
+                          jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma))
+
+    def sample(self, state, model_args, model_kwargs):
+        if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
+            return jax.vmap(lambda st: self.sample(st, model_args, model_kwargs))(state)
+        key, k_h, k_g = jax.random.split(state.rng_key, 3)
+        mu, sigma = hyper_step(k_h, state.z, state.sigma, self.mu_loc, self.mu_scale,
+                               self.sigma_scale, self.n_mh)
+        args = self._args(mu, sigma)
+        center, chol = args[2], args[3]
+        y = jax.scipy.linalg.solve_triangular(chol, (state.z - center)[..., None],
+                                              lower=False)[..., 0]
+        pe, grad = jax.vmap(lambda y_s, a: jax.value_and_grad(self._potential_gen(*a))(y_s))(
+            y, args)
+        st = state.hmc._replace(z=y, potential_energy=pe, z_grad=grad)
+        st = jax.vmap(lambda s, a: self._sample_fn(s, model_args=a))(st, args)
+        z = center + jnp.einsum("sij,sj->si", chol, st.z)
+        z, mu, sigma, nll_z, _ = group_moves(
+            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - self._prior_z(z, mu, sigma),
+            self.nll, self.mu_loc, self.mu_scale, self.sigma_scale, self.group_step)
+        return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
+                          nll_z + self._prior_z(z, mu, sigma) + self._hyper_energy(mu, sigma))
