@@ -124,9 +124,9 @@ def test_gibbs_needs_two_subjects():
 
 
 def test_gibbs_vectorized_chains():
-    """Two vectorised chains of the Gibbs sampler (NumPyro passes batched keys to init):
-    finite draws with one row per chain and subject; each chain's energy is the negative
-    of its stored lp, so the two chains differ."""
+    """Two vectorised chains of the Gibbs sampler (NumPyro passes batched keys to init
+    and leaves the vmap of sample to the kernel): finite draws inside the bounds with one
+    row per chain and subject, finite energies that differ between the chains."""
     import engramlab.cmr as cmr
 
     df = cmr.load_dataset("Morton2013")

@@ -332,6 +332,11 @@ def test_bad_input_raises_engramlab_error(hier):
         cmr.sample(data, key=key, free=FREE, precondition="bfgs")
     with pytest.raises(EngramlabError, match="precision"):
         cmr.sample(data, key=key, free=FREE, precision="float16")
+    # sizes that cannot be stored or run: refused before anything is allocated
+    with pytest.raises(EngramlabError, match="chains=1000000000000.*memory"):
+        cmr.sample(data, key=key, free=FREE, chains=10 ** 12)
+    with pytest.raises(EngramlabError, match="warmup=1000000000000000.*operations"):
+        cmr.sample(data, key=key, free=FREE, warmup=10 ** 15)
     bad = data.copy()
     bad["position"] = bad["position"].astype(float)
     bad.loc[bad.index[0], "position"] = np.nan

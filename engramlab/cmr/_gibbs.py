@@ -235,8 +235,7 @@ class GibbsKernel(MCMCKernel):
         """One subject's ``-log L_s(z_s) - log Normal(z_s | mu, sigma)`` in ``y_s`` ``(k,)``."""
         def potential(y):
             z = center + chol @ y
-            r = (z - mu) / sigma
-            return self.nll_one(z, data) + jnp.sum(0.5 * r * r + jnp.log(sigma))
+            return self.nll_one(z, data) + self._prior_z(z[None], mu, sigma)
         return potential
 
     @staticmethod

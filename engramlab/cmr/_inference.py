@@ -58,7 +58,7 @@ import pandas as pd
 
 from .._io import write_with
 from .._progress import make_progress
-from .._validation import check_choice, check_int, check_range
+from .._validation import check_choice, check_int, check_range, check_resources
 from ..errors import ConfigError, ConvergenceWarning, DivergenceError, ValidationError
 
 __all__ = ["Priors", "sample", "diagnostics", "posterior_predictive", "point_fits",
@@ -275,13 +275,15 @@ class _Sampler:
         self.kw = dict(draws=draws, warmup=warmup, target_accept=target_accept,
                        max_tree_depth=max_tree_depth)
         self.preconditioned = precondition == "laplace"
-        self.spec, self.subj_idx = spec, subj_idx
         lo, hi = jnp.asarray(spec.lo), jnp.asarray(spec.hi)
         base, idx = jnp.asarray(spec.base), jnp.asarray(spec.idx)
         sidx = np.asarray(subj_idx)
 
+        def thetas_of(z):                               # (S, k) -> (S, n_par)
+            return _thetas(z, lo, hi, base, idx)
+
         def nll(z):                                     # (S, k) -> -log likelihood
-            return -jnp.sum(ll.per_subject(_thetas(z, lo, hi, base, idx), sidx))
+            return -jnp.sum(ll.per_subject(thetas_of(z), sidx))
 
         gibbs = hierarchical and parameterization == "gibbs"
         if gibbs:                     # NUTS within Gibbs on the centred model (_gibbs.py)
@@ -310,7 +312,7 @@ class _Sampler:
                                                    return_deterministic=True))
         self.gibbs = None
         if gibbs:
-            self._init_gibbs(ll, nll, zhat, blocks, mu0, sd0, pri)
+            self._init_gibbs(ll, sidx, nll, thetas_of, zhat, blocks, mu0, sd0, pri)
             return
         if not self.preconditioned:
             self.x0, self.root = jnp.zeros(self.dim), jnp.eye(self.dim)
@@ -349,11 +351,12 @@ class _Sampler:
         self.x0 = jnp.asarray(np.asarray(x0, np.float64), dtype)
         self.root = jnp.asarray(v / np.sqrt(w), dtype)
 
-    def _init_gibbs(self, ll, nll, zhat, blocks, mu0, sd0, pri):
+    def _init_gibbs(self, ll, sidx, nll, thetas_of, zhat, blocks, mu0, sd0, pri):
         """The NUTS-within-Gibbs kernel (:mod:`engramlab.cmr._gibbs`): the subjects'
         block whitened by their likelihood modes and Hessian blocks under the current
         hyperparameters (by the prior alone without preconditioning); draws are the
-        centred model's flat vector, so post-processing needs no map."""
+        centred model's flat vector, so post-processing needs no map. ``thetas_of``: ``z``
+        ``(S, k)`` -> full parameter vectors (the bounded transform ``nll`` uses)."""
         import jax.numpy as jnp
         from jax.flatten_util import ravel_pytree
 
@@ -370,16 +373,14 @@ class _Sampler:
 
         # every subject's lists, laid out by subject, for its own NUTS chain
         rec, feats, sqrt_m = ll.data
-        lay = ll._blocks(np.asarray(self.subj_idx), np.asarray(rec), S)
+        lay = ll._blocks(sidx, np.asarray(rec), S)
         index = jnp.asarray(lay.index)
         rows = jnp.maximum(index, 0)
         data = {"recalls": rec[rows], "features": {f: v[rows] for f, v in feats.items()},
                 "mask": index >= 0}
-        lo, hi = jnp.asarray(self.spec.lo), jnp.asarray(self.spec.hi)
-        base, idx = jnp.asarray(self.spec.base), jnp.asarray(self.spec.idx)
 
         def nll_one(z_s, d):
-            theta = _thetas(z_s[None], lo, hi, base, idx)[0]
+            theta = thetas_of(z_s[None])[0]
             return -subject_loglik(theta, d["recalls"], d["features"], d["mask"], sqrt_m,
                                    variant=ll.variant, L=ll._prep.L, n_steps=lay.n_steps)
 
@@ -388,14 +389,13 @@ class _Sampler:
                                  target_accept=self.kw["target_accept"],
                                  max_tree_depth=self.kw["max_tree_depth"])
         self.x0, self.root = jnp.zeros(self.dim, dtype), jnp.eye(self.dim, dtype=dtype)
-        self.block_dim = S * k
 
     def init(self, key, chains: int | None):
         """Initial ``y`` of one chain (``chains=None``) or ``(chains, D)`` (the whitened
         subject block, ``D = S k``, for the Gibbs kernel)."""
         import jax
 
-        dim = self.dim if self.gibbs is None else self.block_dim
+        dim = self.dim if self.gibbs is None else self.gibbs.zhat.size
         shape = (dim,) if chains is None else (chains, dim)
         if self.preconditioned:
             return jax.random.normal(key, shape, self.x0.dtype)
@@ -738,6 +738,13 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     ll = make_loglik(data, variant=variant, pool_size=pool_size)  # validates the data
     subject = np.asarray(ll.subject)
     subjects = list(pd.unique(subject))
+    # refuse before anything is allocated: the kept draws (every list's log-likelihood
+    # and every site, float64) and at least one gradient per iteration
+    n_sites = (len(subjects) + 2) * len(spec.free)
+    L = ll._prep.L
+    check_resources("sample", n_bytes=8.0 * chains * draws * (ll.n_lists + n_sites),
+                    n_ops=36.0 * chains * (warmup + draws) * ll.n_lists * L * L * (L + 1),
+                    args={"chains": chains, "draws": draws, "warmup": warmup})
     subj_idx = np.array([subjects.index(s) for s in subject], dtype=np.int32)
     recalls = np.asarray(to_arrays(data).recalls)     # same cleaning and order as ll
     if recalls.shape[0] != ll.n_lists:

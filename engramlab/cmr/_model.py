@@ -249,8 +249,7 @@ def _blocked(thetas, index, recalls, sqrt_m, *, n_steps, variant, L):
     rec = jnp.where((index >= 0)[..., None], recalls[jnp.maximum(index, 0)], 0)  # (S, M, L)
 
     def subject(th, st, rs):
-        p = unpack(th, variant)
-        return jax.vmap(lambda r: jnp.sum(_recall_events(p, variant, L, st, r, n_steps)))(rs)
+        return _shared_study_lists(unpack(th, variant), variant, L, st, rs, n_steps)
 
     vals = jax.vmap(subject)(thetas, states, rec)                             # (S, M)
     out = jnp.zeros(n, vals.dtype)
@@ -273,10 +272,17 @@ def subject_loglik(theta: jax.Array, recalls: jax.Array, features: dict, mask: j
             return jnp.sum(_recall_events(p, variant, L, st, r, n_steps))
         vals = jax.vmap(one)(recalls, features)
     else:
-        st = study(p, variant, L, {"sqrt_m": sqrt_m})
-        vals = jax.vmap(lambda r: jnp.sum(_recall_events(p, variant, L, st, r, n_steps)))(
-            recalls)
+        vals = _shared_study_lists(p, variant, L, study(p, variant, L, {"sqrt_m": sqrt_m}),
+                                   recalls, n_steps)
     return jnp.sum(jnp.where(mask, vals, 0.0))
+
+
+def _shared_study_lists(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
+                        n_steps: int | None) -> jax.Array:
+    """Log-likelihood of each list of ``recalls`` ``(M, L)`` from one study ``state``
+    shared by all of them: ``(M,)``."""
+    return jax.vmap(lambda r: jnp.sum(_recall_events(p, variant, L, state, r, n_steps)))(
+        recalls)
 
 
 def _list_aux(sqrt_m, features, i=None) -> dict:
