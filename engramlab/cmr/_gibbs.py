@@ -32,6 +32,11 @@ is sampled by alternating two exact moves, each leaving the posterior invariant:
    (:func:`group_moves`). Moves 1 and 2 alone mix slowly where the data barely constrain
    ``z_sk`` (it is then pinned to ``mu_k, sigma_k``, and they to it); these moves carry
    the subjects along with the hyperparameters, as the non-centred parameterisation does.
+   Each of the ``2 k`` moves has its own proposal scale, adapted during warm-up towards
+   an acceptance rate of :data:`GROUP_TARGET` (Robbins-Monro on the log scale, gain
+   ``(i + 1)^-0.6``) and fixed afterwards, so the kept draws come from one fixed kernel:
+   a weakly identified parameter (whose ``z_sk`` barely move the likelihood) gets large
+   moves of its hyperparameters, a well identified one small ones.
 
 The chain's state is stored in the centred model's unconstrained layout (``mu``,
 ``log sigma``, ``z``), so draws are post-processed like every other parameterisation;
@@ -49,7 +54,11 @@ import jax.numpy as jnp
 from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
-__all__ = ["GibbsKernel", "group_moves", "hyper_step"]
+__all__ = ["GROUP_TARGET", "GibbsKernel", "group_moves", "hyper_step"]
+
+#: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
+#: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
+GROUP_TARGET = 0.44
 
 
 class GibbsState(NamedTuple):
@@ -64,6 +73,9 @@ class GibbsState(NamedTuple):
     hmc: Any
     rng_key: Any
     potential_energy: Any
+    group_log_step: Any         # (2, k): log proposal scales of the scale / shift moves
+    group_accept: Any           # (2, k): whether each group move was accepted (this step)
+    i: Any                      # iterations done (warm-up included)
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -109,18 +121,19 @@ def hyper_step(key: jax.Array, z: jax.Array, sigma: jax.Array, mu_loc: jax.Array
 
 def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
                 nll_z: jax.Array, nll, mu_loc: jax.Array, mu_scale: jax.Array,
-                sigma_scale: jax.Array, step: float):
+                sigma_scale: jax.Array, step: jax.Array):
     """For each ``k`` in turn, two Metropolis-Hastings moves along the non-centred
     directions (the ``z_sk`` move with the hyperparameters; what the Gibbs draws cannot do
     when ``z_sk`` is pinned to them, i.e. for weakly identified parameters):
 
     - scale: ``sigma_k' = sigma_k e^e``, ``z_sk' = mu_k + (z_sk - mu_k) e^e``,
-      ``e ~ Normal(0, step^2)``; ratio ``p(sigma') / p(sigma) L(z') / L(z) e^e`` (the
-      residuals' density cancels against the ``e^(S e)`` of the map);
-    - shift: ``mu_k' = mu_k + d``, ``z_sk' = z_sk + d``, ``d ~ Normal(0, (step
+      ``e ~ Normal(0, step[0, k]^2)``; ratio ``p(sigma') / p(sigma) L(z') / L(z) e^e``
+      (the residuals' density cancels against the ``e^(S e)`` of the map);
+    - shift: ``mu_k' = mu_k + d``, ``z_sk' = z_sk + d``, ``d ~ Normal(0, (step[1, k]
       sigma_k)^2)``; ratio ``p(mu') / p(mu) L(z') / L(z)``.
 
-    ``nll_z`` = ``nll(z)`` of the current ``z``. One likelihood evaluation per move.
+    ``nll_z`` = ``nll(z)`` of the current ``z``; ``step`` ``(2, k)`` the proposal
+    scales. One likelihood evaluation per move.
     Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted`` ``(2, k)``."""
     k = z.shape[1]
     c = 0.5 / sigma_scale ** 2
@@ -131,7 +144,7 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         k1, k2, k3, k4 = jax.random.split(key, 4)
         onehot = jax.nn.one_hot(j, k, dtype=z.dtype)
         # scale move
-        e = step * jax.random.normal(k1, (), z.dtype)
+        e = step[0, j] * jax.random.normal(k1, (), z.dtype)
         g = jnp.exp(e * onehot)                                         # (k,)
         z_s, sig_s = mu + (z - mu) * g, sigma * g
         new = nll(z_s)
@@ -140,7 +153,7 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         z, sigma, cur = (jnp.where(ok_s, a, b) for a, b in ((z_s, z), (sig_s, sigma),
                                                              (new, cur)))
         # shift move
-        d = step * sigma[j] * jax.random.normal(k3, (), z.dtype) * onehot
+        d = step[1, j] * sigma[j] * jax.random.normal(k3, (), z.dtype) * onehot
         z_t, mu_t = z + d, mu + d
         new = nll(z_t)
         r_new, r_old = (mu_t - mu_loc) / mu_scale, (mu - mu_loc) / mu_scale
@@ -203,8 +216,11 @@ class GibbsKernel(MCMCKernel):
         self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
         self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
                                                               max_tree_depth, n_mh)
-        #: proposal scale of the group moves (log sigma; mu in units of sigma)
+        #: starting proposal scale of the group moves (log sigma; mu in units of sigma):
+        #: the posterior spread of log sigma and of mu / sigma when the data identify
+        #: every subject, adapted in warm-up
         self.group_step = 1.0 / math.sqrt(zhat.shape[0])
+        self._num_warmup = 0
         self._init_fn, self._sample_fn = hmc(potential_fn_gen=self._potential_gen,
                                              algo="NUTS")
 
@@ -255,6 +271,7 @@ class GibbsKernel(MCMCKernel):
             # start per chain
             return jax.vmap(lambda k, p: self.init(k, num_warmup, p, model_args,
                                                    model_kwargs))(rng_key, init_params)
+        self._num_warmup = int(num_warmup)
         k_hmc, k_gibbs = jax.random.split(rng_key)
         S, k = self.zhat.shape
         y = jnp.asarray(init_params, self.zhat.dtype).reshape(S, k)
@@ -268,8 +285,11 @@ class GibbsKernel(MCMCKernel):
 
         st = jax.vmap(one)(y, args, jax.random.split(k_hmc, S))
         z = args[2] + jnp.einsum("sij,sj->si", args[3], y)
+        dt = self.zhat.dtype
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
-                          jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma))
+                          jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
+                          jnp.full((2, k), math.log(self.group_step), dt),
+                          jnp.zeros((2, k), bool), jnp.zeros((), jnp.int32))
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -286,8 +306,14 @@ class GibbsKernel(MCMCKernel):
         st = state.hmc._replace(z=y, potential_energy=pe, z_grad=grad)
         st = jax.vmap(lambda s, a: self._sample_fn(s, model_args=a))(st, args)
         z = center + jnp.einsum("sij,sj->si", chol, st.z)
-        z, mu, sigma, nll_z, _ = group_moves(
+        log_step = state.group_log_step
+        z, mu, sigma, nll_z, acc = group_moves(
             k_g, z, mu, sigma, jnp.sum(st.potential_energy) - self._prior_z(z, mu, sigma),
-            self.nll, self.mu_loc, self.mu_scale, self.sigma_scale, self.group_step)
+            self.nll, self.mu_loc, self.mu_scale, self.sigma_scale, jnp.exp(log_step))
+        gain = jnp.where(state.i < self._num_warmup,
+                         (state.i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
+        log_step = jnp.clip(log_step + gain * (acc.astype(log_step.dtype) - GROUP_TARGET),
+                            math.log(1e-3), math.log(10.0))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
-                          nll_z + self._prior_z(z, mu, sigma) + self._hyper_energy(mu, sigma))
+                          nll_z + self._prior_z(z, mu, sigma) + self._hyper_energy(mu, sigma),
+                          log_step, acc, state.i + 1)

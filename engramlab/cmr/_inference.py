@@ -637,7 +637,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
            free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
            fixed: Mapping[str, float] | None = None, priors: Priors | Mapping | None = None,
            pool_size: int | None = None, chain_method: str = "parallel",
-           target_accept: float = 0.8, max_tree_depth: int = 8,
+           target_accept: float = 0.8, max_tree_depth: int | None = None,
            parameterization: str = "partial", precondition: str | None = "laplace",
            precision: str = "float64", subject_runs: str = "separate",
            scheduler: str | None = None, workers: int = 1,
@@ -674,7 +674,12 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       chains (chain ``c`` has its own key, start and checkpoint, and either resumes the
       other's checkpoints); their programs round differently, which HMC amplifies, so
       long chains agree in distribution rather than draw for draw.
-    - ``target_accept``, ``max_tree_depth``: NUTS settings.
+    - ``target_accept``, ``max_tree_depth``: NUTS settings. ``max_tree_depth=None``
+      (default): 8 (at most 255 leapfrog steps per draw), and 3 for the per-subject trees
+      of ``"gibbs"`` — those run in coordinates where a subject's conditional posterior
+      is close to ``Normal(0, I)``, whose U-turn comes after about 7 steps at the usual
+      step size, and the vmapped trees all wait for the longest, so one subject against
+      the stop rule's wall would otherwise set every subject's cost.
     - ``parameterization`` (hierarchical): ``"partial"`` (default: centred per subject
       and parameter by the weight ``w = I / (I + 1 / sigma0^2)`` from the Laplace blocks,
       see ``_make_model``), ``"non-centered"`` (``z = mu + sigma eta``, robust when
@@ -723,11 +728,14 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                                 ("sequential", "vectorized", "parallel"))
     target_accept = check_range(target_accept, "target_accept", 0.0, 1.0,
                                 lo_inclusive=False, hi_inclusive=False)
-    max_tree_depth = check_int(max_tree_depth, "max_tree_depth", min_value=1)
+    if max_tree_depth is not None:
+        max_tree_depth = check_int(max_tree_depth, "max_tree_depth", min_value=1)
     workers = check_int(workers, "workers", min_value=1)
     subject_runs = check_choice(subject_runs, "subject_runs", ("separate", "joint"))
     parameterization = check_choice(parameterization, "parameterization",
                                     ("non-centered", "centered", "partial", "gibbs"))
+    if max_tree_depth is None:
+        max_tree_depth = 3 if hierarchical and parameterization == "gibbs" else 8
     if precondition is not None:
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))

@@ -220,7 +220,10 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                "by side on the CPU cores).")] = "parallel",
            subject_runs: Annotated[str, typer.Option(
                help="--no-hierarchical: separate (Dask) or joint.")] = "separate",
-           target_accept: float = 0.8, max_tree_depth: int = 8,
+           target_accept: float = 0.8,
+           max_tree_depth: Annotated[int | None, typer.Option(
+               help="NUTS tree depth; default 8, and 3 for gibbs' per-subject "
+               "trees.")] = None,
            parameterization: Annotated[str, typer.Option(
                help="Hierarchical: partial, centered, non-centered or gibbs.")] = "partial",
            precondition: Annotated[str, typer.Option(
