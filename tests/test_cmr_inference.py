@@ -313,6 +313,11 @@ def test_bad_input_raises_engramlab_error(hier):
         cmr.sample(data, key=key, free=FREE, draws=0)
     with pytest.raises(EngramlabError, match="chains"):
         cmr.sample(data, key=key, free=FREE, chains=0)
+    # NumPyro sizes its tree buffers by the depth: 1e9 asked for 880 GB
+    for depth in (0, 10 ** 9, 2.5):
+        with pytest.raises(EngramlabError, match="max_tree_depth"):
+            cmr.sample(data, key=key, free=FREE, max_tree_depth=depth,
+                       parameterization="gibbs")
     with pytest.raises(EngramlabError, match="mu_scale"):
         cmr.sample(data, key=key, free=FREE, priors={"mu_scale": -1.0})
     with pytest.raises(EngramlabError, match="sigma_scale"):

@@ -75,7 +75,6 @@ class GibbsState(NamedTuple):
     potential_energy: Any
     group_log_step: Any         # (2, k): log proposal scales of the scale / shift moves
     group_accept: Any           # (2, k): whether each group move was accepted (this step)
-    i: Any                      # iterations done (warm-up included)
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -289,7 +288,7 @@ class GibbsKernel(MCMCKernel):
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), bool), jnp.zeros((), jnp.int32))
+                          jnp.zeros((2, k), bool))
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -310,10 +309,10 @@ class GibbsKernel(MCMCKernel):
         z, mu, sigma, nll_z, acc = group_moves(
             k_g, z, mu, sigma, jnp.sum(st.potential_energy) - self._prior_z(z, mu, sigma),
             self.nll, self.mu_loc, self.mu_scale, self.sigma_scale, jnp.exp(log_step))
-        gain = jnp.where(state.i < self._num_warmup,
-                         (state.i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
+        i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
+        gain = jnp.where(i < self._num_warmup, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
         log_step = jnp.clip(log_step + gain * (acc.astype(log_step.dtype) - GROUP_TARGET),
                             math.log(1e-3), math.log(10.0))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
                           nll_z + self._prior_z(z, mu, sigma) + self._hyper_energy(mu, sigma),
-                          log_step, acc, state.i + 1)
+                          log_step, acc)

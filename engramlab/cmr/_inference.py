@@ -632,6 +632,10 @@ def _sample_subject_task(data_sub, variant, pool_size, spec, pri, key, kw):
                          key, ckpt=None, fp="", tag="subject", **kw)
 
 
+#: deepest NUTS tree ``sample`` accepts (2^30 - 1 leapfrog steps per draw)
+MAX_TREE_DEPTH = 30
+
+
 def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool = True,
            chains: int = 4, draws: int = 500, warmup: int = 500,
            free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
@@ -675,7 +679,8 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       other's checkpoints); their programs round differently, which HMC amplifies, so
       long chains agree in distribution rather than draw for draw.
     - ``target_accept``, ``max_tree_depth``: NUTS settings. ``max_tree_depth=None``
-      (default): 8 (at most 255 leapfrog steps per draw), and 3 for the per-subject trees
+      (default): 8 (at most 255 leapfrog steps per draw; at most
+      :data:`MAX_TREE_DEPTH`), and 3 for the per-subject trees
       of ``"gibbs"`` — those run in coordinates where a subject's conditional posterior
       is close to ``Normal(0, I)``, whose U-turn comes after about 7 steps at the usual
       step size, and the vmapped trees all wait for the longest, so one subject against
@@ -728,14 +733,16 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                                 ("sequential", "vectorized", "parallel"))
     target_accept = check_range(target_accept, "target_accept", 0.0, 1.0,
                                 lo_inclusive=False, hi_inclusive=False)
-    if max_tree_depth is not None:
-        max_tree_depth = check_int(max_tree_depth, "max_tree_depth", min_value=1)
     workers = check_int(workers, "workers", min_value=1)
     subject_runs = check_choice(subject_runs, "subject_runs", ("separate", "joint"))
     parameterization = check_choice(parameterization, "parameterization",
                                     ("non-centered", "centered", "partial", "gibbs"))
-    if max_tree_depth is None:
-        max_tree_depth = 3 if hierarchical and parameterization == "gibbs" else 8
+    # NumPyro's iterative NUTS keeps O(depth) buffers per tree, and depth 30 is already
+    # 2^30 leapfrog steps per draw: deeper is never useful and 1e9 exhausts memory
+    max_tree_depth = (check_int(max_tree_depth, "max_tree_depth", min_value=1,
+                                max_value=MAX_TREE_DEPTH)
+                      if max_tree_depth is not None
+                      else 3 if hierarchical and parameterization == "gibbs" else 8)
     if precondition is not None:
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))
