@@ -680,7 +680,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       long chains agree in distribution rather than draw for draw.
     - ``target_accept``, ``max_tree_depth``: NUTS settings. ``max_tree_depth=None``
       (default): 8 (at most 255 leapfrog steps per draw; at most
-      :data:`MAX_TREE_DEPTH`), and 3 for the per-subject trees
+      ``MAX_TREE_DEPTH`` = 30), and 3 for the per-subject trees
       of ``"gibbs"`` — those run in coordinates where a subject's conditional posterior
       is close to ``Normal(0, I)``, whose U-turn comes after about 7 steps at the usual
       step size, and the vmapped trees all wait for the longest, so one subject against
