@@ -6,7 +6,9 @@
 - ``hyper_step`` + ``group_moves`` + an exact ``z`` draw, on a Gaussian stand-in for the
   likelihood (``z_s`` observed as ``a_s`` with noise ``b``), leave the joint posterior
   invariant: the marginal of ``(mu, sigma)`` equals the closed form
-  ``prior(mu, sigma) prod_s Normal(a_s | mu, sigma^2 + b^2)`` integrated on a grid;
+  ``prior(mu, sigma) prod_s Normal(a_s | mu, sigma^2 + b^2)`` integrated on a grid, in
+  every frame the moves carry the subjects in (none, exact, wrong);
+- in the exact frame a group move's acceptance is the closed-form marginal's ratio;
 - the whole kernel (``GibbsKernel``: hyper draws, one NUTS chain per subject in the
   whitened frame, group moves with proposal scales adapted in warm-up) on the stand-in
   with one well and one weakly identified parameter: the same closed-form marginals,
@@ -27,19 +29,37 @@ from engramlab.cmr._gibbs import group_moves, hyper_step
 LOC, SCALE, S0 = 0.3, 1.5, 1.0
 
 
-def _grid_moments(logp):
+def _grid_moments(logp, log_sigma=False):
+    """Mean and sd of ``mu`` and ``sigma`` (and ``log sigma``) under the density
+    ``exp(logp(mu, sigma))`` on a grid."""
     mu = np.linspace(-4, 4, 801)
     sig = np.linspace(1e-3, 4, 800)
     M, G = np.meshgrid(mu, sig, indexing="ij")
     lp = logp(M, G)
     w = np.exp(lp - lp.max())
     w /= w.sum()
-    return {"mu": (np.sum(w * M), np.sqrt(np.sum(w * M ** 2) - np.sum(w * M) ** 2)),
-            "sigma": (np.sum(w * G), np.sqrt(np.sum(w * G ** 2) - np.sum(w * G) ** 2))}
+
+    def mean_sd(x):
+        m = np.sum(w * x)
+        return m, np.sqrt(np.sum(w * x ** 2) - m ** 2)
+
+    out = {"mu": mean_sd(M), "sigma": mean_sd(G)}
+    if log_sigma:
+        out["log_sigma"] = mean_sd(np.log(G))
+    return out
 
 
 def _prior(M, G):
     return -0.5 * ((M - LOC) / SCALE) ** 2 - 0.5 * (G / S0) ** 2
+
+
+def _logp_stand_in(M, G, a, b):
+    """Closed-form marginal ``log p(mu, sigma | a)`` of the Gaussian stand-in (``z_s``
+    observed as ``a_s`` with noise ``b``): prior + ``sum_s log Normal(a_s | mu,
+    sigma^2 + b^2)``."""
+    v = G ** 2 + b ** 2
+    return _prior(M, G) + np.sum(-0.5 * (np.asarray(a)[:, None, None] - M) ** 2 / v
+                                 - 0.5 * np.log(v), axis=0)
 
 
 def _check(draws_mu, draws_sig, ref, n_eff):
@@ -74,21 +94,34 @@ def test_hyper_step_leaves_the_hyper_conditional_invariant():
     assert S == 7
 
 
-def test_gibbs_moves_leave_the_joint_posterior_invariant():
+#: frames of the group moves (``blocks`` and ``zhat`` of ``whitening_frame``, as functions
+#: of the stand-in's ``a`` (S, 1) and ``b``): the stand-in's own Gaussian likelihood
+#: (exact), a wrong one (curvature and centre off), and the built-in non-centred
+#: transport (``use_frame`` false; the blocks are then ignored)
+FRAMES = {"exact": lambda a, b: (np.ones_like(a)[:, :, None] / b ** 2, a),
+          "wrong": lambda a, b: (np.ones_like(a)[:, :, None] * 7.0 / b ** 2, a + 0.8),
+          "non-centred": lambda a, b: (np.ones_like(a)[:, :, None] * 7.0 / b ** 2, a + 0.8)}
+
+
+@pytest.mark.parametrize("frame", list(FRAMES))
+def test_gibbs_moves_leave_the_joint_posterior_invariant(frame):
     """Gaussian stand-in for the likelihood: nll(z) = sum_s (z_s - a_s)^2 / (2 b^2); the
-    exact z | mu, sigma draw replaces NUTS; the group moves must keep the target."""
+    exact z | mu, sigma draw replaces NUTS; the group moves, in any frame (the Jacobian of
+    the transport is in their ratio), must keep the target."""
+    from functools import partial
+
+    from engramlab.cmr._gibbs import whitening_frame
+
     a_obs = np.array([1.2, 0.4, 1.9, 0.8, 1.1, 1.6])
     b = 0.6
     S = a_obs.size
 
-    def logp(M, G):
-        v = G ** 2 + b ** 2
-        return _prior(M, G) + np.sum(-0.5 * (a_obs[:, None, None] - M) ** 2 / v
-                                     - 0.5 * np.log(v), axis=0)
-
-    ref = _grid_moments(logp)
+    ref = _grid_moments(lambda M, G: _logp_stand_in(M, G, a_obs, b))
     A = jnp.asarray(a_obs)[:, None]
     hyp = [jnp.asarray([v]) for v in (LOC, SCALE, S0)]
+    blocks, zhat = FRAMES[frame](a_obs[:, None], b)
+    fr = partial(whitening_frame, jnp.asarray(blocks), jnp.asarray(zhat))
+    use = jnp.full((2, 1), frame != "non-centred")
 
     def nll(z):
         return jnp.sum((z - A) ** 2) / (2 * b ** 2)
@@ -103,8 +136,9 @@ def test_gibbs_moves_leave_the_joint_posterior_invariant():
             z = mean + jax.random.normal(k2, z.shape) / jnp.sqrt(prec)
             # three rounds, so that a wrong acceptance ratio would dominate the bias
             for kk in jax.random.split(k3, 3):
-                z, mu, sig, _, acc = group_moves(kk, z, mu, sig, nll(z), nll, *hyp,
-                                                 step=jnp.full((2, 1), 1 / np.sqrt(S)))
+                z, mu, sig, _, acc = group_moves(kk, z, mu, sig, nll(z), nll, fr, *hyp,
+                                                 step=jnp.full((2, 1), 1 / np.sqrt(S)),
+                                                 use_frame=use)
             return (z, mu, sig), (mu[0], sig[0], acc)
         init = (A, jnp.zeros(1), jnp.ones(1))
         _, out = jax.lax.scan(step, init, jax.random.split(key, 40))
@@ -116,13 +150,67 @@ def test_gibbs_moves_leave_the_joint_posterior_invariant():
     assert np.all(rate > 0.2) and np.all(rate < 0.99), rate         # the moves do move
 
 
+def test_group_moves_in_the_exact_frame_are_a_walk_on_the_hyper_marginal():
+    """With the frame of an exactly Gaussian likelihood, a group move keeps every
+    subject's conditional: its ratio is that of the marginal ``p(mu, sigma | a)`` alone,
+    whatever ``z`` is. For a well identified parameter (``b = 0.05``: the likelihood pins
+    each ``z_s``) large moves of ``mu`` are then accepted as often as the closed-form
+    marginal's ratio says, while the non-centred moves (every ``z_s`` dragged along)
+    are mostly rejected."""
+    from functools import partial
+
+    from engramlab.cmr._gibbs import whitening_frame
+
+    a_obs = np.array([1.2, 0.4, 1.9, 0.8, 1.1, 1.6])[:, None]
+    b = 0.05
+    A = jnp.asarray(a_obs)
+    hyp = [jnp.asarray([v]) for v in (LOC, SCALE, S0)]
+
+    def nll(z):
+        return jnp.sum((z - A) ** 2) / (2 * b ** 2)
+
+    def log_marginal(mu, sig):
+        return _logp_stand_in(np.asarray(mu), np.asarray(sig), a_obs[:, 0], b).item()
+
+    mu, sig = jnp.asarray([1.0]), jnp.asarray([0.6])
+    step = jnp.asarray([[1e-9], [0.5]])            # no scale move; shift sd 0.5 sigma
+    n = 4000
+    keys = jax.random.split(jax.random.key(5), n)
+    rates = {}
+    for name in ("exact", "non-centred"):
+        blocks, zhat = FRAMES[name](a_obs, b)
+        fr = partial(whitening_frame, jnp.asarray(blocks), jnp.asarray(zhat))
+        # z from its exact conditional under (mu, sig)
+        prec = 1 / sig ** 2 + 1 / b ** 2
+        zs = ((mu / sig ** 2 + A / b ** 2) / prec)[None] + jax.random.normal(
+            jax.random.key(6), (n,) + A.shape) / jnp.sqrt(prec)
+
+        def one(key, z, fr=fr, use=jnp.full((2, 1), name == "exact")):
+            return group_moves(key, z, mu, sig, nll(z), nll, fr, *hyp, step=step,
+                               use_frame=use)
+
+        _, mus, _, _, acc = jax.jit(jax.vmap(one))(keys, zs)
+        rates[name] = float(np.mean(np.asarray(acc)[:, 1, 0]))
+        if name == "exact":
+            # acceptance = E_d min(1, marginal ratio), d ~ Normal(0, (0.5 sigma)^2),
+            # by quadrature (binomial sd of the rate ~0.008)
+            x = np.linspace(-6, 6, 2001)
+            w = np.exp(-0.5 * x ** 2)
+            r = [min(1.0, np.exp(log_marginal(1.0 + 0.3 * v, 0.6) - log_marginal(1.0, 0.6)))
+                 for v in x]
+            expect = float(np.sum(w * np.asarray(r)) / np.sum(w))
+            assert abs(rates[name] - expect) < 0.03, (rates[name], expect)
+    assert rates["exact"] > 0.5 and rates["exact"] > 4 * rates["non-centred"], rates
+
+
 def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_moves():
     """``GibbsKernel`` end to end on the Gaussian stand-in ``z_sk`` observed as ``a_sk``
     with noise ``b_k``: parameter 0 well identified (``b = 0.3``), parameter 1 barely
     (``b = 4``: ``z_s1`` is pinned to ``mu_1, sigma_1``). 400 independent chains, 150
     warm-up + 60 fixed-kernel iterations; the last draws' ``(mu_k, sigma_k)`` moments
-    must equal the closed form per ``k``, and warm-up must have given the weak
-    parameter's scale move a larger proposal than the well identified one's."""
+    must equal the closed form per ``k``; warm-up adapts both transports of the group
+    moves, and the kept draws use, for the well identified parameter, the (here exact)
+    whitening frame, whose adapted steps are those of a walk on the marginal."""
     from engramlab.cmr._gibbs import GROUP_TARGET, GibbsKernel
 
     a_obs = np.array([[1.2, -0.5], [0.4, 0.9], [1.9, 2.0], [0.8, -1.1], [1.1, 0.3],
@@ -158,17 +246,27 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
     state, (acc, log_step) = jax.jit(lambda st: jax.lax.scan(step, st, None,
                                                             warm + keep))(state)
     for j in range(k):
-        def logp(M, G, j=j):
-            v = G ** 2 + b[j] ** 2
-            return _prior(M, G) + np.sum(-0.5 * (a_obs[:, j, None, None] - M) ** 2 / v
-                                         - 0.5 * np.log(v), axis=0)
-
         _check(np.asarray(state.mu[:, j]), np.asarray(state.sigma[:, j]),
-               _grid_moments(logp), n_chains)
-    step_kept = np.exp(np.asarray(log_step[-1]))                  # (chains, 2, k)
-    # fixed after warm-up
+               _grid_moments(lambda M, G, j=j: _logp_stand_in(M, G, a_obs[:, j], b[j])),
+               n_chains)
+    # (chains, [non-centred, frame], [scale, shift], k), fixed after warm-up
+    step_kept = np.exp(np.asarray(log_step[-1]))
     np.testing.assert_array_equal(np.asarray(log_step[warm]), np.asarray(log_step[-1]))
-    assert np.median(step_kept[:, 0, 1]) > 2 * np.median(step_kept[:, 0, 0]), step_kept
+    # the well identified parameter's z_s are pinned by their likelihood: the non-centred
+    # moves drag them along and adapt to small steps, the exact frame leaves each
+    # subject's conditional alone and is chosen for the kept draws
+    chosen = step_kept[:, 1] > step_kept[:, 0]                     # (chains, 2, k)
+    assert chosen[:, :, 0].mean() > 0.9, chosen[:, :, 0].mean(axis=0)
+    assert np.median(step_kept[:, 1, 0, 0]) > 1.5 * np.median(step_kept[:, 0, 0, 0])
+    # in the exact frame each group move is a random walk on the marginal of (mu_k,
+    # log sigma_k), whose scale adapted to 0.44 acceptance is ~2.4 sd of that marginal
+    # (Gaussian rule; the log sigma marginal is skewed), for either parameter
+    for j in range(k):
+        sd_log_sigma = _grid_moments(
+            lambda M, G, j=j: _logp_stand_in(M, G, a_obs[:, j], b[j]),
+            log_sigma=True)["log_sigma"][1]
+        ratio = np.median(step_kept[:, 1, 0, j]) / (2.4 * sd_log_sigma)
+        assert 0.6 < ratio < 1.4, (j, ratio, np.median(step_kept[:, 1, 0, j]), sd_log_sigma)
     rate = np.asarray(acc[warm:]).mean(axis=(0, 1))                 # (2, k)
     assert np.all(np.abs(rate - GROUP_TARGET) < 0.15), rate
 

@@ -5,7 +5,7 @@ The centred hierarchical model (:func:`engramlab.cmr._inference._make_model`)::
     mu_k ~ Normal(mu_loc_k, mu_scale_k),  sigma_k ~ HalfNormal(sigma_scale_k),
     z_sk ~ Normal(mu_k, sigma_k),         data_s | z_s ~ CMR likelihood
 
-is sampled by alternating two exact moves, each leaving the posterior invariant:
+is sampled by three kinds of moves in turn, each leaving the posterior invariant:
 
 1. **Hyperparameters given** ``z`` (no likelihood evaluations), for each ``k``:
 
@@ -26,17 +26,31 @@ is sampled by alternating two exact moves, each leaving the posterior invariant:
    (:class:`GibbsKernel`). No trajectory has to follow the funnel between ``sigma`` and
    ``z``, and no subject's difficult geometry sets the others' step size.
 
-3. **Group moves** along the non-centred directions, for each ``k``: ``sigma_k`` and
-   every ``z_sk - mu_k`` scaled by one factor, then ``mu_k`` and every ``z_sk`` shifted by
-   one amount, each a Metropolis-Hastings move with one likelihood evaluation
-   (:func:`group_moves`). Moves 1 and 2 alone mix slowly where the data barely constrain
-   ``z_sk`` (it is then pinned to ``mu_k, sigma_k``, and they to it); these moves carry
-   the subjects along with the hyperparameters, as the non-centred parameterisation does.
-   Each of the ``2 k`` moves has its own proposal scale, adapted during warm-up towards
-   an acceptance rate of :data:`GROUP_TARGET` (Robbins-Monro on the log scale, gain
-   ``(i + 1)^-0.6``) and fixed afterwards, so the kept draws come from one fixed kernel:
-   a weakly identified parameter (whose ``z_sk`` barely move the likelihood) gets large
-   moves of its hyperparameters, a well identified one small ones.
+3. **Group moves** of each hyperparameter, for each ``k``: ``sigma_k`` scaled by ``e^e``,
+   then ``mu_k`` shifted by ``d``, each carrying every subject along, and each a
+   Metropolis-Hastings move with one likelihood evaluation (:func:`group_moves`). Moves 1
+   and 2 alone mix slowly where the data barely constrain ``z_sk`` (it is then pinned to
+   ``mu_k, sigma_k``, and they to it). Two transports of the subjects:
+
+   - **non-centred**: ``z' = mu' + (z - mu) sigma' / sigma`` — exact where a subject's
+     likelihood is flat in ``z_sk``;
+   - **whitening frame**: each subject's coordinate ``y_s = L_s^-1 (z_s - c_s)`` under the
+     current ``(mu, sigma)`` is held fixed, ``z_s' = c_s' + L_s' y_s`` under the proposed
+     one (the frame of move 2, :func:`whitening_frame`), with the Jacobian ``prod_s det
+     L_s' / det L_s`` in the ratio. A subject then follows the hyperparameters as much as
+     its conditional posterior does: fully where its likelihood is flat, not at all where
+     its likelihood dominates — so the move is not held back by the well identified
+     subjects' likelihood (where that likelihood is Gaussian, the move is a random walk on
+     the marginal posterior of ``(mu, sigma)``). Its frame comes from the Laplace
+     approximation at each subject's unpooled mode, which can misjudge a weakly
+     identified parameter's curvature where the chain is.
+
+   Each of the ``2 k`` moves has a proposal scale per transport, adapted during warm-up
+   towards an acceptance rate of :data:`GROUP_TARGET` (Robbins-Monro on the log scale,
+   gain ``(i + 1)^-0.6``), the two transports on alternate iterations. The kept draws use,
+   per move, the transport whose adapted scale is larger (the larger move at the same
+   acceptance rate); scales and choice are then fixed, so the kept draws come from one
+   fixed kernel.
 
 The chain's state is stored in the centred model's unconstrained layout (``mu``,
 ``log sigma``, ``z``), so draws are post-processed like every other parameterisation;
@@ -54,7 +68,8 @@ import jax.numpy as jnp
 from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
-__all__ = ["GROUP_TARGET", "GibbsKernel", "group_moves", "hyper_step"]
+__all__ = ["GROUP_TARGET", "GibbsKernel", "group_moves", "hyper_energy", "hyper_step",
+           "whitening_frame", "z_energy"]
 
 #: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
 #: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
@@ -73,8 +88,10 @@ class GibbsState(NamedTuple):
     hmc: Any
     rng_key: Any
     potential_energy: Any
-    group_log_step: Any         # (2, k): log proposal scales of the scale / shift moves
+    group_log_step: Any         # (2, 2, k): log proposal scales, [non-centred, whitening
+                                # frame] x [scale, shift] moves
     group_accept: Any           # (2, k): whether each group move was accepted (this step)
+    group_frame: Any            # (2, k): whether each move used the whitening frame
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -118,52 +135,103 @@ def hyper_step(key: jax.Array, z: jax.Array, sigma: jax.Array, mu_loc: jax.Array
     return mu, 1.0 / jnp.sqrt(tau)
 
 
-def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
-                nll_z: jax.Array, nll, mu_loc: jax.Array, mu_scale: jax.Array,
-                sigma_scale: jax.Array, step: jax.Array):
-    """For each ``k`` in turn, two Metropolis-Hastings moves along the non-centred
-    directions (the ``z_sk`` move with the hyperparameters; what the Gibbs draws cannot do
-    when ``z_sk`` is pinned to them, i.e. for weakly identified parameters):
+def z_energy(z: jax.Array, mu: jax.Array, sigma: jax.Array) -> jax.Array:
+    """``-sum_s log Normal(z_s | mu, sigma)`` (without the constant); ``z`` ``(S, k)``."""
+    r = (z - mu) / sigma
+    return jnp.sum(0.5 * r * r) + z.shape[0] * jnp.sum(jnp.log(sigma))
 
-    - scale: ``sigma_k' = sigma_k e^e``, ``z_sk' = mu_k + (z_sk - mu_k) e^e``,
-      ``e ~ Normal(0, step[0, k]^2)``; ratio ``p(sigma') / p(sigma) L(z') / L(z) e^e``
-      (the residuals' density cancels against the ``e^(S e)`` of the map);
-    - shift: ``mu_k' = mu_k + d``, ``z_sk' = z_sk + d``, ``d ~ Normal(0, (step[1, k]
-      sigma_k)^2)``; ratio ``p(mu') / p(mu) L(z') / L(z)``.
+
+def hyper_energy(mu: jax.Array, sigma: jax.Array, mu_loc: jax.Array, mu_scale: jax.Array,
+                 sigma_scale: jax.Array) -> jax.Array:
+    """``-log p(mu) - log p(sigma) - log sigma`` (the last: ``d sigma / d log sigma``), the
+    priors ``Normal(mu_loc, mu_scale)`` and ``HalfNormal(sigma_scale)``; all ``(k,)``."""
+    r = (mu - mu_loc) / mu_scale
+    return jnp.sum(0.5 * r * r + 0.5 * (sigma / sigma_scale) ** 2 - jnp.log(sigma))
+
+
+def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
+                nll_z: jax.Array, nll, frame, mu_loc: jax.Array, mu_scale: jax.Array,
+                sigma_scale: jax.Array, step: jax.Array, use_frame: jax.Array | None = None):
+    """For each ``k`` in turn, two Metropolis-Hastings moves of the hyperparameters that
+    carry the subjects along in the frame ``frame(mu, sigma) -> (c (S, k), L (S, k, k))``
+    (``L_s`` upper triangular, ``z_s = c_s + L_s y_s``), or, where ``use_frame`` ``(2,
+    k)`` is false, in the non-centred frame ``c_s = mu``, ``L_s = diag(sigma)``:
+
+    - scale: ``sigma_k' = sigma_k e^e``, ``e ~ Normal(0, step[0, k]^2)``;
+    - shift: ``mu_k' = mu_k + d``, ``d ~ Normal(0, (step[1, k] sigma_k)^2)``;
+
+    each with ``z_s' = c_s' + L_s' L_s^-1 (z_s - c_s)`` (``y_s`` held fixed). The map is a
+    bijection whose inverse is the reverse proposal, so the ratio is
+    ``pi(mu', sigma', z') / pi(mu, sigma, z) prod_s det L_s' / det L_s`` with
+    ``-log pi = nll(z) + z_energy + hyper_energy`` in ``(mu, log sigma, z)``. With
+    ``L_s = diag(sigma)``, ``c_s = mu`` (no likelihood curvature in the frame) these are
+    the non-centred moves ``z' = mu + (z - mu) e^e`` and ``z' = z + d``.
 
     ``nll_z`` = ``nll(z)`` of the current ``z``; ``step`` ``(2, k)`` the proposal
-    scales. One likelihood evaluation per move.
+    scales; ``use_frame`` (default: all true) which transport each move uses. One
+    likelihood evaluation per move.
     Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted`` ``(2, k)``."""
-    k = z.shape[1]
-    c = 0.5 / sigma_scale ** 2
+    S, k = z.shape
+    if use_frame is None:
+        use_frame = jnp.ones((2, k), bool)
+    eye = jnp.eye(k, dtype=z.dtype)
+
+    def frame_of(mu, sigma, use):
+        c, L = frame(mu, sigma)
+        return (jnp.where(use, c, jnp.broadcast_to(mu, (S, k))),
+                jnp.where(use, L, jnp.broadcast_to(eye * sigma, (S, k, k))))
+
+    def energy(z, mu, sigma, nll_z):
+        return (nll_z + z_energy(z, mu, sigma)
+                + hyper_energy(mu, sigma, mu_loc, mu_scale, sigma_scale))
+
+    def propose(key, z, mu, sigma, cur, mu2, sigma2, use):
+        c, L = frame_of(mu, sigma, use)
+        c2, L2 = frame_of(mu2, sigma2, use)
+        y = jax.scipy.linalg.solve_triangular(L, (z - c)[..., None], lower=False)[..., 0]
+        z2 = c2 + jnp.einsum("sij,sj->si", L2, y)
+        log_det = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(L2, axis1=-2, axis2=-1)))
+                          - jnp.log(jnp.abs(jnp.diagonal(L, axis1=-2, axis2=-1))))
+        new = nll(z2)
+        log_r = energy(z, mu, sigma, cur) - energy(z2, mu2, sigma2, new) + log_det
+        ok = jnp.log(jax.random.uniform(key, (), z.dtype)) < log_r
+        keep = (jnp.where(ok, a, b) for a, b in ((z2, z), (mu2, mu), (sigma2, sigma),
+                                                   (new, cur)))
+        return (*keep, ok)
 
     def one(carry, xs):
         z, mu, sigma, cur = carry
         j, key = xs
         k1, k2, k3, k4 = jax.random.split(key, 4)
         onehot = jax.nn.one_hot(j, k, dtype=z.dtype)
-        # scale move
         e = step[0, j] * jax.random.normal(k1, (), z.dtype)
-        g = jnp.exp(e * onehot)                                         # (k,)
-        z_s, sig_s = mu + (z - mu) * g, sigma * g
-        new = nll(z_s)
-        log_r = (cur - new) + e - jnp.sum(c * (sig_s ** 2 - sigma ** 2))
-        ok_s = jnp.log(jax.random.uniform(k2, (), z.dtype)) < log_r
-        z, sigma, cur = (jnp.where(ok_s, a, b) for a, b in ((z_s, z), (sig_s, sigma),
-                                                             (new, cur)))
-        # shift move
-        d = step[1, j] * sigma[j] * jax.random.normal(k3, (), z.dtype) * onehot
-        z_t, mu_t = z + d, mu + d
-        new = nll(z_t)
-        r_new, r_old = (mu_t - mu_loc) / mu_scale, (mu - mu_loc) / mu_scale
-        log_r = (cur - new) - 0.5 * jnp.sum(r_new ** 2 - r_old ** 2)
-        ok_t = jnp.log(jax.random.uniform(k4, (), z.dtype)) < log_r
-        z, mu, cur = (jnp.where(ok_t, a, b) for a, b in ((z_t, z), (mu_t, mu), (new, cur)))
+        z, mu, sigma, cur, ok_s = propose(k2, z, mu, sigma, cur, mu,
+                                          sigma * jnp.exp(e * onehot), use_frame[0, j])
+        d = step[1, j] * sigma[j] * jax.random.normal(k3, (), z.dtype)
+        z, mu, sigma, cur, ok_t = propose(k4, z, mu, sigma, cur, mu + d * onehot, sigma,
+                                          use_frame[1, j])
         return (z, mu, sigma, cur), jnp.stack([ok_s, ok_t])
 
     (z, mu, sigma, nll_z), acc = jax.lax.scan(
         one, (z, mu, sigma, nll_z), (jnp.arange(k), jax.random.split(key, k)))
     return z, mu, sigma, nll_z, acc.T
+
+
+def whitening_frame(blocks: jax.Array, zhat: jax.Array, mu: jax.Array, sigma: jax.Array):
+    """The subjects' frame under ``(mu, sigma)``: with ``P_s = B_s + diag(sigma^-2)``,
+    ``c_s = P_s^-1 (B_s zhat_s + mu / sigma^2)`` and ``L_s = C_s^-T`` (``P_s = C_s C_s^T``,
+    so ``L_s L_s^T = P_s^-1``; upper triangular): ``z_s = c_s + L_s y_s`` is
+    ``Normal(0, I)`` in ``y_s`` when subject ``s``'s likelihood is ``Normal(zhat_s,
+    B_s^-1)``. ``blocks`` ``(S, k, k)``, ``zhat`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``;
+    returns ``(c (S, k), L (S, k, k))``."""
+    prec = 1.0 / sigma ** 2
+    P = blocks + jnp.diag(prec)
+    chol_P = jnp.linalg.cholesky(P)                                   # P = C C^T
+    rhs = jnp.einsum("sij,sj->si", blocks, zhat) + mu * prec
+    center = jax.scipy.linalg.cho_solve((chol_P, True), rhs[..., None])[..., 0]
+    eye = jnp.broadcast_to(jnp.eye(P.shape[-1], dtype=P.dtype), P.shape)
+    chol = jnp.swapaxes(jax.scipy.linalg.solve_triangular(chol_P, eye, lower=True), -1, -2)
+    return center, chol
 
 
 def _batched(key) -> bool:
@@ -201,7 +269,8 @@ class GibbsKernel(MCMCKernel):
     P_s^-1`` — the conditional posterior of ``z_s`` is close to ``y_s ~ Normal(0, I)``
     whatever ``sigma`` is (a fixed whitening would be too wide when ``sigma`` is small).
     The map is fixed during each NUTS move (valid for the conditional), and the chain
-    carries ``z``, re-expressed in the new coordinates after every hyper move."""
+    carries ``z``, re-expressed in the new coordinates after every hyper move. The group
+    moves carry the subjects along in the same frame (:func:`whitening_frame`)."""
 
     sample_field = "x"
 
@@ -229,16 +298,7 @@ class GibbsKernel(MCMCKernel):
 
     def _frame(self, mu, sigma):
         """``(center (S, k), chol (S, k, k))`` of the whitening under ``(mu, sigma)``."""
-        prec = 1.0 / sigma ** 2
-        P = self.blocks + jnp.diag(prec)
-        chol_P = jnp.linalg.cholesky(P)                                   # P = C C^T
-        rhs = jnp.einsum("sij,sj->si", self.blocks, self.zhat) + mu * prec
-        center = jax.scipy.linalg.cho_solve((chol_P, True), rhs[..., None])[..., 0]
-        eye = jnp.broadcast_to(jnp.eye(P.shape[-1], dtype=P.dtype), P.shape)
-        # L = C^-T: L L^T = (C C^T)^-1 = P^-1
-        chol = jnp.swapaxes(jax.scipy.linalg.solve_triangular(chol_P, eye, lower=True),
-                            -1, -2)
-        return center, chol
+        return whitening_frame(self.blocks, self.zhat, mu, sigma)
 
     def _args(self, mu, sigma):
         """Per-subject model arguments (leading subject axis) of the NUTS potentials."""
@@ -250,19 +310,11 @@ class GibbsKernel(MCMCKernel):
         """One subject's ``-log L_s(z_s) - log Normal(z_s | mu, sigma)`` in ``y_s`` ``(k,)``."""
         def potential(y):
             z = center + chol @ y
-            return self.nll_one(z, data) + self._prior_z(z[None], mu, sigma)
+            return self.nll_one(z, data) + z_energy(z[None], mu, sigma)
         return potential
 
-    @staticmethod
-    def _prior_z(z, mu, sigma):
-        """``-sum_s log Normal(z_s | mu, sigma)`` (without the constant)."""
-        r = (z - mu) / sigma
-        return jnp.sum(0.5 * r * r) + z.shape[0] * jnp.sum(jnp.log(sigma))
-
     def _hyper_energy(self, mu, sigma):
-        """``-log p(mu) - log p(sigma) - log sigma`` (the last: ``d sigma / d log sigma``)."""
-        r = (mu - self.mu_loc) / self.mu_scale
-        return jnp.sum(0.5 * r * r + 0.5 * (sigma / self.sigma_scale) ** 2 - jnp.log(sigma))
+        return hyper_energy(mu, sigma, self.mu_loc, self.mu_scale, self.sigma_scale)
 
     def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
         if _batched(rng_key):
@@ -287,8 +339,8 @@ class GibbsKernel(MCMCKernel):
         dt = self.zhat.dtype
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
-                          jnp.full((2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), bool))
+                          jnp.full((2, 2, k), math.log(self.group_step), dt),
+                          jnp.zeros((2, k), bool), jnp.zeros((2, k), bool))
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -305,14 +357,23 @@ class GibbsKernel(MCMCKernel):
         st = state.hmc._replace(z=y, potential_energy=pe, z_grad=grad)
         st = jax.vmap(lambda s, a: self._sample_fn(s, model_args=a))(st, args)
         z = center + jnp.einsum("sij,sj->si", chol, st.z)
-        log_step = state.group_log_step
-        z, mu, sigma, nll_z, acc = group_moves(
-            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - self._prior_z(z, mu, sigma),
-            self.nll, self.mu_loc, self.mu_scale, self.sigma_scale, jnp.exp(log_step))
         i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
-        gain = jnp.where(i < self._num_warmup, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
-        log_step = jnp.clip(log_step + gain * (acc.astype(log_step.dtype) - GROUP_TARGET),
+        warm = i < self._num_warmup
+        log_step = state.group_log_step
+        # warm-up adapts both transports on alternate iterations; the kept draws use, per
+        # move, the one whose adapted step is larger (the larger move at the same
+        # acceptance rate), fixed from then on
+        use = jnp.where(warm, jnp.broadcast_to(i % 2 == 1, log_step.shape[1:]),
+                        log_step[1] > log_step[0])
+        z, mu, sigma, nll_z, acc = group_moves(
+            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma),
+            self.nll, self._frame, self.mu_loc, self.mu_scale, self.sigma_scale,
+            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use)
+        gain = jnp.where(warm, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
+        upd = gain * (acc.astype(log_step.dtype) - GROUP_TARGET)
+        log_step = jnp.clip(log_step + jnp.stack([jnp.where(use, 0.0, upd),
+                                                  jnp.where(use, upd, 0.0)]),
                             math.log(1e-3), math.log(10.0))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
-                          nll_z + self._prior_z(z, mu, sigma) + self._hyper_energy(mu, sigma),
-                          log_step, acc)
+                          nll_z + z_energy(z, mu, sigma) + self._hyper_energy(mu, sigma),
+                          log_step, acc, use)
