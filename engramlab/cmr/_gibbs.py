@@ -91,7 +91,6 @@ class GibbsState(NamedTuple):
     group_log_step: Any         # (2, 2, k): log proposal scales, [non-centred, whitening
                                 # frame] x [scale, shift] moves
     group_accept: Any           # (2, k): whether each group move was accepted (this step)
-    group_frame: Any            # (2, k): whether each move used the whitening frame
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -169,15 +168,15 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
 
     ``nll_z`` = ``nll(z)`` of the current ``z``; ``step`` ``(2, k)`` the proposal
     scales; ``use_frame`` (default: all true) which transport each move uses. One
-    likelihood evaluation per move.
+    likelihood evaluation and one frame per move (the current state's frame is carried).
     Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted`` ``(2, k)``."""
     S, k = z.shape
     if use_frame is None:
         use_frame = jnp.ones((2, k), bool)
     eye = jnp.eye(k, dtype=z.dtype)
 
-    def frame_of(mu, sigma, use):
-        c, L = frame(mu, sigma)
+    def transport(c, L, mu, sigma, use):
+        """The frame ``(c, L)``, or the non-centred one where ``use`` is false."""
         return (jnp.where(use, c, jnp.broadcast_to(mu, (S, k))),
                 jnp.where(use, L, jnp.broadcast_to(eye * sigma, (S, k, k))))
 
@@ -185,9 +184,11 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         return (nll_z + z_energy(z, mu, sigma)
                 + hyper_energy(mu, sigma, mu_loc, mu_scale, sigma_scale))
 
-    def propose(key, z, mu, sigma, cur, mu2, sigma2, use):
-        c, L = frame_of(mu, sigma, use)
-        c2, L2 = frame_of(mu2, sigma2, use)
+    def propose(key, state, mu2, sigma2, use):
+        z, mu, sigma, cur, fr = state
+        fr2 = frame(mu2, sigma2)
+        c, L = transport(*fr, mu, sigma, use)
+        c2, L2 = transport(*fr2, mu2, sigma2, use)
         y = jax.scipy.linalg.solve_triangular(L, (z - c)[..., None], lower=False)[..., 0]
         z2 = c2 + jnp.einsum("sij,sj->si", L2, y)
         log_det = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(L2, axis1=-2, axis2=-1)))
@@ -195,25 +196,24 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         new = nll(z2)
         log_r = energy(z, mu, sigma, cur) - energy(z2, mu2, sigma2, new) + log_det
         ok = jnp.log(jax.random.uniform(key, (), z.dtype)) < log_r
-        keep = (jnp.where(ok, a, b) for a, b in ((z2, z), (mu2, mu), (sigma2, sigma),
-                                                   (new, cur)))
-        return (*keep, ok)
+        keep = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b),
+                                      (z2, mu2, sigma2, new, fr2), state)
+        return keep, ok
 
-    def one(carry, xs):
-        z, mu, sigma, cur = carry
+    def one(state, xs):
         j, key = xs
         k1, k2, k3, k4 = jax.random.split(key, 4)
+        mu, sigma = state[1], state[2]
         onehot = jax.nn.one_hot(j, k, dtype=z.dtype)
         e = step[0, j] * jax.random.normal(k1, (), z.dtype)
-        z, mu, sigma, cur, ok_s = propose(k2, z, mu, sigma, cur, mu,
-                                          sigma * jnp.exp(e * onehot), use_frame[0, j])
+        state, ok_s = propose(k2, state, mu, sigma * jnp.exp(e * onehot), use_frame[0, j])
+        mu, sigma = state[1], state[2]
         d = step[1, j] * sigma[j] * jax.random.normal(k3, (), z.dtype)
-        z, mu, sigma, cur, ok_t = propose(k4, z, mu, sigma, cur, mu + d * onehot, sigma,
-                                          use_frame[1, j])
-        return (z, mu, sigma, cur), jnp.stack([ok_s, ok_t])
+        state, ok_t = propose(k4, state, mu + d * onehot, sigma, use_frame[1, j])
+        return state, jnp.stack([ok_s, ok_t])
 
-    (z, mu, sigma, nll_z), acc = jax.lax.scan(
-        one, (z, mu, sigma, nll_z), (jnp.arange(k), jax.random.split(key, k)))
+    (z, mu, sigma, nll_z, _), acc = jax.lax.scan(
+        one, (z, mu, sigma, nll_z, frame(mu, sigma)), (jnp.arange(k), jax.random.split(key, k)))
     return z, mu, sigma, nll_z, acc.T
 
 
@@ -340,7 +340,7 @@ class GibbsKernel(MCMCKernel):
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, 2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), bool), jnp.zeros((2, k), bool))
+                          jnp.zeros((2, k), bool))
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -376,4 +376,4 @@ class GibbsKernel(MCMCKernel):
                             math.log(1e-3), math.log(10.0))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
                           nll_z + z_energy(z, mu, sigma) + self._hyper_energy(mu, sigma),
-                          log_step, acc, use)
+                          log_step, acc)
