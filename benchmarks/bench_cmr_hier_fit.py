@@ -14,8 +14,8 @@ recomputed at draws of the fit, up to one constant (``bench_cmr_gibbs``'s check,
 ``RTOL``).
 
 Reported: ``fit_s``; min and median bulk ESS, min tail ESS and max R-hat over every
-site (hyperparameters and every subject's parameters; ArviZ, rank-normalised), the
-number of sites below the usual thresholds (bulk or tail ESS < 400, R-hat > 1.01), the
+site (hyperparameters and every subject's parameters; :func:`engramlab.cmr.diagnostics`'s
+table), the number of sites below its thresholds (bulk or tail ESS < 400, R-hat > 1.01), the
 iterations in which any subject's trajectory diverged, the slowest sites, and min bulk
 ESS per second. ``ratio`` = ``GOAL_S`` / ``fit_s`` (> 1: the fit beats the goal): the
 baseline is the issue's target, not a measured program (the default joint sampler
@@ -38,7 +38,6 @@ WARMUP, DRAWS = 300, 300
 QUICK_WARMUP, QUICK_DRAWS = 60, 60
 GOAL_S = 900.0
 RTOL = 2e-5
-ESS_MIN, RHAT_MAX = 400.0, 1.01
 N_SLOWEST = 8
 
 _CHILD = """
@@ -62,29 +61,13 @@ json.dump({"devices": jax.local_device_count(), "fit_s": fit_s,
 """
 
 
-def _site_stats(idata):
-    """Per scalar site: ``(name, bulk ESS, tail ESS, R-hat)``."""
-    import arviz as az
-    import numpy as np
-
-    post = idata.posterior
-    bulk, tail, rhat = (az.ess(post, method="bulk"), az.ess(post, method="tail"),
-                        az.rhat(post))
-    rows = []
-    for v in bulk.data_vars:
-        b, t, r = (np.ravel(x[v].values) for x in (bulk, tail, rhat))
-        for i in range(b.size):
-            rows.append((v if b.size == 1 else f"{v}[{i}]", float(b[i]), float(t[i]),
-                         float(r[i])))
-    return rows
-
-
 def run(quick: bool = False) -> dict:
     import numpy as np
 
     import engramlab.cmr as cmr
     from benchmarks._harness import result
     from benchmarks.bench_cmr_gibbs import _energy_offsets
+    from engramlab.cmr._inference import ESS_MIN, RHAT_MAX
 
     warmup, draws = (QUICK_WARMUP, QUICK_DRAWS) if quick else (WARMUP, DRAWS)
     root = Path(__file__).resolve().parent.parent
@@ -107,12 +90,10 @@ def run(quick: bool = False) -> dict:
     dev, scale = _energy_offsets(df, idata)
     assert dev <= RTOL * scale, (f"gibbs energy is not the centred model's potential: "
                                  f"deviation {dev:.3g} of {scale:.3g}")
-    rows = _site_stats(idata)
-    bulk = np.array([r[1] for r in rows])
-    tail = np.array([r[2] for r in rows])
-    rhat = np.array([r[3] for r in rows])
-    slow = sorted(rows, key=lambda r: r[1])[:N_SLOWEST]
-    hyper = [r for r in rows if r[0].startswith(("mu_", "sigma_"))]
+    tab = cmr.diagnostics(idata, warn=False)     # one row per scalar site
+    bulk, tail, rhat = (tab[c].to_numpy() for c in ("ess_bulk", "ess_tail", "r_hat"))
+    slow = tab.nsmallest(N_SLOWEST, "ess_bulk")
+    hyper = tab[tab.index.str.startswith(("mu_", "sigma_"))]
     div = idata.sample_stats["diverging"].values
     fit_s = out["fit_s"]
     return result("cmr_hier_fit", fit_s, GOAL_S,
@@ -120,16 +101,16 @@ def run(quick: bool = False) -> dict:
                   "measured program)",
                   n_subjects=out["n_subjects"], chains=CHAINS, warmup=warmup, draws=draws,
                   devices=out["devices"], cpus=cores, fit_s=fit_s,
-                  n_sites=len(rows), min_ess_bulk=float(bulk.min()),
+                  n_sites=len(tab), min_ess_bulk=float(bulk.min()),
                   median_ess_bulk=float(np.median(bulk)), min_ess_tail=float(tail.min()),
                   max_rhat=float(rhat.max()),
-                  hyper_min_ess_bulk=float(min(r[1] for r in hyper)),
-                  hyper_max_rhat=float(max(r[3] for r in hyper)),
+                  hyper_min_ess_bulk=float(hyper["ess_bulk"].min()),
+                  hyper_max_rhat=float(hyper["r_hat"].max()),
                   n_below_ess=int(np.sum((bulk < ESS_MIN) | (tail < ESS_MIN))),
                   n_above_rhat=int(np.sum(rhat > RHAT_MAX)),
                   ess_threshold=ESS_MIN, rhat_threshold=RHAT_MAX,
                   divergent_iterations=int(div.sum()), iterations=int(div.size),
                   min_ess_per_s=float(bulk.min()) / fit_s,
-                  slowest={r[0]: {"ess_bulk": r[1], "ess_tail": r[2], "rhat": r[3]}
-                           for r in slow},
+                  slowest={name: {"ess_bulk": float(r.ess_bulk), "ess_tail": float(r.ess_tail),
+                                 "rhat": float(r.r_hat)} for name, r in slow.iterrows()},
                   energy_max_dev=dev / scale, energy_rtol=RTOL)
