@@ -231,6 +231,13 @@ def spy(mcmc, **kw):
     calls.append(mcmc[1:])
     return run(mcmc, **kw)
 inf._run_mcmc = spy
+programs = []
+build = inf._Sampler.program
+def spy_program(self, chains, method):
+    prog = build(self, chains, method)
+    programs.append((id(self), chains, method, id(prog)))
+    return prog
+inf._Sampler.program = spy_program
 out = {"devices": jax.local_device_count()}
 ckpt = sys.argv[1]
 for method, where in (("sequential", ckpt), ("parallel", None)):
@@ -239,6 +246,7 @@ for method, where in (("sequential", ckpt), ("parallel", None)):
                        checkpoint_dir=where)
     out[method] = idata.posterior["choice_sensitivity"].values.tolist()
 out["calls"] = list(calls)
+out["programs"] = len(set(programs))   # distinct compiled programs
 # either method resumes the other's checkpoints (the same chains): nothing is resampled
 again = cmr.sample(data, key=jax.random.key(3), free=free, fixed=fixed, chains=3, draws=12,
                    warmup=12, chain_method="parallel", quiet=True, check=False,
@@ -275,6 +283,9 @@ def test_parallel_chains_draw_what_sequential_chains_draw(tmp_path):
     # after 24 iterations here, where draws of different keys differ by O(1))
     np.testing.assert_allclose(par, seq, rtol=1e-6)
     assert out["resumed_calls"] == 0 and out["resumed_equal"]
+    # one compiled program per sampler and layout: the 3 sequential chains share one,
+    # the parallel run one for the pair and one for the last chain
+    assert out["programs"] == 3
 
 
 def test_posterior_predictive_bands(hier):

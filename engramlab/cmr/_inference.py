@@ -49,7 +49,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, reduce
 from pathlib import Path
 from typing import Any
 
@@ -269,8 +269,12 @@ class _Sampler:
         import jax
         import jax.numpy as jnp
         from jax.flatten_util import ravel_pytree
-        from numpyro.infer import init_to_value
-        from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
+        from numpyro.infer.util import (
+            constrain_fn,
+            initialize_model,
+            potential_energy,
+            unconstrain_fn,
+        )
 
         self.kw = dict(draws=draws, warmup=warmup, target_accept=target_accept,
                        max_tree_depth=max_tree_depth)
@@ -326,16 +330,15 @@ class _Sampler:
                       "zt": weights * mu0 + sd0 ** weights * (zhat - mu0) / sd0}
         else:
             values = {"mu": mu0, "sigma": sd0, "eta": (zhat - mu0) / sd0}
-        x0 = ravel_pytree(initialize_model(jax.random.key(0), prior,
-                                           init_strategy=init_to_value(values=values))
-                          .param_info.z)[0]
+        x0 = ravel_pytree(unconstrain_fn(prior, (), {}, values))[0]
 
         def z_flat(f):
             return _z_of(constrain_fn(prior, (), {}, unravel(f), return_deterministic=True),
                          hierarchical, parameterization)
 
-        h_prior = jax.hessian(lambda f: info.potential_fn(unravel(f)))(x0)
-        J = np.asarray(jax.jacfwd(z_flat)(x0), np.float64)           # (S, k, D)
+        # compiled once each (evaluated eagerly, JAX would compile every operation)
+        h_prior = jax.jit(jax.hessian(lambda f: info.potential_fn(unravel(f))))(x0)
+        J = np.asarray(jax.jit(jax.jacfwd(z_flat))(x0), np.float64)  # (S, k, D)
         # Gauss-Newton: the likelihood's curvature in z mapped through dz/dx (exact
         # where z is linear in x: centred, no pooling)
         H = np.asarray(h_prior, np.float64) + np.einsum("sid,sij,sje->de", J, blocks, J)
@@ -401,9 +404,23 @@ class _Sampler:
             return jax.random.normal(key, shape, self.x0.dtype)
         return jax.random.uniform(key, shape, self.x0.dtype, -1.0, 1.0)
 
-    def mcmc(self, chains: int, chain_method: str):
-        from numpyro.infer import MCMC, NUTS
+    def program(self, chains: int, chain_method: str):
+        """The compiled run of ``chains`` chains side by side: ``(keys (chains,), y0
+        (chains, D)) -> (draws (chains, N, D), {field: (chains, N)})`` (the fields of
+        ``_EXTRA``). Each chain is the kernel's init then ``warmup + draws`` transitions in
+        one ``lax.scan`` (warm-up adapts step size and mass matrix; only the last
+        ``draws`` states are returned), as NumPyro's ``MCMC.run`` does; ``chains`` chains
+        run on as many devices (``"parallel"``, ``pmap``) or in one vectorised program.
 
+        Made once per layout and kept: the chains of a sequential run, one unit each, then
+        compile it once (``MCMC`` re-wraps its loop on every ``run`` and compiles it
+        again for every chain)."""
+        import jax
+        from numpyro.infer import NUTS
+
+        cache = self.__dict__.setdefault("_programs", {})
+        if (chains, chain_method) in cache:
+            return cache[chains, chain_method]
         x0, root, unravel, pot = self.x0, self.root, self.unravel, self.potential
 
         def potential(y):
@@ -412,8 +429,32 @@ class _Sampler:
         kernel = self.gibbs or NUTS(potential_fn=potential,
                                     target_accept_prob=self.kw["target_accept"],
                                     max_tree_depth=self.kw["max_tree_depth"])
-        return MCMC(kernel, num_warmup=self.kw["warmup"], num_samples=self.kw["draws"],
-                    num_chains=chains, chain_method=chain_method, progress_bar=False)
+        warmup, draws = self.kw["warmup"], self.kw["draws"]
+        fields = (kernel.sample_field, *_EXTRA)
+
+        def get_field(state, name):
+            return reduce(getattr, name.split("."), state)
+
+        def one(key, y0):
+            state = kernel.init(key, warmup, y0, (), {})
+
+            def step(st, _):
+                st = kernel.sample(st, (), {})
+                return st, tuple(get_field(st, f) for f in fields)
+
+            out = jax.lax.scan(step, state, None, length=warmup + draws)[1]
+            return out[0][warmup:], {f: a[warmup:] for f, a in zip(fields[1:], out[1:],
+                                                                 strict=True)}
+
+        if chains == 1:
+            run = jax.jit(lambda keys, y0: jax.tree.map(lambda a: a[None],
+                                                        one(keys[0], y0[0])))
+        elif chain_method == "parallel":
+            run = jax.pmap(one)
+        else:
+            run = jax.jit(jax.vmap(one))
+        cache[chains, chain_method] = run
+        return run
 
     def postprocess(self, y: np.ndarray) -> dict[str, np.ndarray]:
         """``y`` ``(C, N, D)`` -> constrained sites and ``log_lik``, each ``(C, N, ...)``."""
@@ -422,7 +463,11 @@ class _Sampler:
 
         C, N = y.shape[:2]
         flat = self.x0 + jnp.asarray(y, self.x0.dtype).reshape(C * N, -1) @ self.root.T
-        vals = jax.lax.map(lambda f: self.post(self.unravel(f)), flat, batch_size=16)
+        if "_post_map" not in self.__dict__:      # compiled once per sampler, not per unit
+            post, unravel = self.post, self.unravel
+            self._post_map = jax.jit(
+                lambda fl: jax.lax.map(lambda f: post(unravel(f)), fl, batch_size=16))
+        vals = self._post_map(flat)
         return {k: np.asarray(v).reshape((C, N) + v.shape[1:]) for k, v in vals.items()}
 
 
@@ -466,9 +511,14 @@ def _likelihood_blocks(nll, zhat: np.ndarray) -> np.ndarray:
     z0 = jnp.asarray(zhat, jnp.result_type(float))
     k = z0.shape[1]
     grad = jax.grad(nll)
-    cols = jax.lax.map(lambda e: jax.jvp(grad, (z0,), (e,))[1],
-                       jnp.broadcast_to(jnp.eye(k, dtype=z0.dtype)[:, None, :],
-                                        (k,) + z0.shape))
+
+    @jax.jit
+    def columns(z0):
+        return jax.lax.map(lambda e: jax.jvp(grad, (z0,), (e,))[1],
+                           jnp.broadcast_to(jnp.eye(k, dtype=z0.dtype)[:, None, :],
+                                            (k,) + z0.shape))
+
+    cols = columns(z0)
     blocks = np.asarray(jnp.moveaxis(cols, 0, -1), dtype=np.float64)        # (S, k, k)
     blocks = 0.5 * (blocks + np.swapaxes(blocks, 1, 2))
     w, v = np.linalg.eigh(blocks)
@@ -489,18 +539,17 @@ def _run_mcmc(mcmc, *, key=None, keys=None, on_done=None) -> dict[str, np.ndarra
     import jax.numpy as jnp
 
     sampler, chains, chain_method = mcmc
-    m = sampler.mcmc(chains, chain_method)
-    if keys is None:
+    if keys is None:     # one key for all chains, split as NumPyro's MCMC splits it
         k_init, k_run = jax.random.split(key)
         init = sampler.init(k_init, None if chains == 1 else chains)
+        k_run = k_run[None] if chains == 1 else jax.random.split(k_run, chains)
     else:
         pairs = [jax.random.split(k) for k in keys]
-        inits = [sampler.init(p[0], None) for p in pairs]
-        init = inits[0] if chains == 1 else jnp.stack(inits)
-        k_run = pairs[0][1] if chains == 1 else jnp.stack([p[1] for p in pairs])
-    m.run(k_run, init_params=init, extra_fields=_EXTRA)
-    y = np.asarray(m.get_samples(group_by_chain=True))
-    extra = m.get_extra_fields(group_by_chain=True)
+        init = jnp.stack([sampler.init(p[0], None) for p in pairs])
+        k_run = jnp.stack([p[1] for p in pairs])
+    init = init.reshape(chains, -1)
+    y, extra = sampler.program(chains, chain_method)(k_run, init)
+    y = np.asarray(y)
     out = {f"s:{k}": v for k, v in sampler.postprocess(y).items()}
     out.update({f"x:{k}": np.asarray(v) for k, v in extra.items()})
     if on_done:
