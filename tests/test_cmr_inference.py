@@ -123,16 +123,24 @@ def test_hierarchical_shrinkage_toward_group_mean(hier):
 
 def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
     """``parameterization="gibbs"`` (NUTS on the subjects within exact hyperparameter
-    moves) on the same data: the shrinkage of the test above, and its stored energy is the
-    centred model's NumPyro potential at every stored draw, up to one constant."""
+    moves) on the same data, two vectorised chains (NumPyro's layout: batched keys to
+    ``init``, the kernel vmaps ``sample`` itself): the shrinkage of the test above, and its
+    stored energy is the centred model's NumPyro potential at every stored draw, up to
+    one constant."""
     from numpyro.infer.util import potential_energy
 
     data = _simulate_subjects()
     with pytest.warns(ConvergenceWarning):
-        idata = cmr.sample(data, key=jax.random.key(3), free=FREE, fixed=FIXED, chains=1,
-                           draws=300, warmup=200, parameterization="gibbs", quiet=True)
+        idata = cmr.sample(data, key=jax.random.key(3), free=FREE, fixed=FIXED, chains=2,
+                           draws=150, warmup=200, parameterization="gibbs", quiet=True,
+                           chain_method="vectorized")
     lo, hi = FREE["choice_sensitivity"]
     post = idata.posterior
+    v = post["choice_sensitivity"].values
+    assert v.shape == (2, 150, 6) and np.all((v > lo) & (v < hi))
+    assert not np.allclose(v[0], v[1])                # two chains, not one twice
+    assert np.all(np.isfinite(idata.sample_stats["lp"].values))
+    assert int(idata.sample_stats["n_steps"].min()) >= 1
     z = np.log((post["choice_sensitivity"] - lo) / (hi - post["choice_sensitivity"]))
     zh, sd_h = z.mean(("chain", "draw")).values, z.std(("chain", "draw")).values
     mu = float(np.log((post["mu_choice_sensitivity"] - lo)
@@ -146,13 +154,17 @@ def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
     ll = cmr.make_loglik(data)
     model = inf._make_model(ll, spec, ll.subject_index, 6,
                             inf.Priors().resolve(spec.free), True, "centered")
-    sig = post["sigma_choice_sensitivity"].values[0]
-    pe = np.array([float(potential_energy(model, (), {}, {
-        "mu": np.log((m - lo) / (hi - m))[None], "sigma": np.log(s)[None],
-        "z": zz[:, None]})) for m, s, zz in zip(post["mu_choice_sensitivity"].values[0][:20],
-                                                sig[:20], z.values[0][:20], strict=True)])
-    offset = pe + idata.sample_stats["lp"].values[0][:20]
-    assert np.ptp(offset) < 1e-6 * np.abs(pe).max(), offset
+    for c in range(2):                    # the same constant in both chains
+        sig = post["sigma_choice_sensitivity"].values[c]
+        pe = np.array([float(potential_energy(model, (), {}, {
+            "mu": np.log((m - lo) / (hi - m))[None], "sigma": np.log(s)[None],
+            "z": zz[:, None]})) for m, s, zz in zip(
+                post["mu_choice_sensitivity"].values[c][:10], sig[:10], z.values[c][:10],
+                strict=True)])
+        offset = pe + idata.sample_stats["lp"].values[c][:10]
+        if c == 0:
+            first = offset[0]
+        assert np.ptp(np.append(offset, first)) < 1e-6 * np.abs(pe).max(), offset
 
 
 def test_diagnostics_table_and_warning(hier):
