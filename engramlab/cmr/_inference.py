@@ -49,7 +49,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial, reduce
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -312,8 +312,12 @@ class _Sampler:
         # NumPyro's potential of the full model, built without initialize_model's
         # eager run of the likelihood (the prior's layout is the same)
         self.potential = partial(potential_energy, model, (), {})
-        self.post = jax.jit(lambda u: constrain_fn(model, (), {}, u,
-                                                   return_deterministic=True))
+        # constrained sites and log_lik of flat draws, compiled once per sampler
+        self._post_map = jax.jit(lambda flat: jax.lax.map(
+            lambda f: constrain_fn(model, (), {}, unravel(f), return_deterministic=True),
+            flat, batch_size=16))
+        #: compiled chain runs by ``(chains, chain_method)`` (:meth:`program`)
+        self._programs: dict[tuple[int, str], Any] = {}
         self.gibbs = None
         if gibbs:
             self._init_gibbs(ll, sidx, nll, thetas_of, zhat, blocks, mu0, sd0, pri)
@@ -417,8 +421,9 @@ class _Sampler:
         again for every chain)."""
         import jax
         from numpyro.infer import NUTS
+        from numpyro.util import nested_attrgetter
 
-        cache = self.__dict__.setdefault("_programs", {})
+        cache = self._programs
         if (chains, chain_method) in cache:
             return cache[chains, chain_method]
         x0, root, unravel, pot = self.x0, self.root, self.unravel, self.potential
@@ -431,16 +436,14 @@ class _Sampler:
                                     max_tree_depth=self.kw["max_tree_depth"])
         warmup, draws = self.kw["warmup"], self.kw["draws"]
         fields = (kernel.sample_field, *_EXTRA)
-
-        def get_field(state, name):
-            return reduce(getattr, name.split("."), state)
+        collect = nested_attrgetter(*fields)      # as MCMC collects them
 
         def one(key, y0):
             state = kernel.init(key, warmup, y0, (), {})
 
             def step(st, _):
                 st = kernel.sample(st, (), {})
-                return st, tuple(get_field(st, f) for f in fields)
+                return st, collect(st)
 
             out = jax.lax.scan(step, state, None, length=warmup + draws)[1]
             return out[0][warmup:], {f: a[warmup:] for f, a in zip(fields[1:], out[1:],
@@ -458,15 +461,10 @@ class _Sampler:
 
     def postprocess(self, y: np.ndarray) -> dict[str, np.ndarray]:
         """``y`` ``(C, N, D)`` -> constrained sites and ``log_lik``, each ``(C, N, ...)``."""
-        import jax
         import jax.numpy as jnp
 
         C, N = y.shape[:2]
         flat = self.x0 + jnp.asarray(y, self.x0.dtype).reshape(C * N, -1) @ self.root.T
-        if "_post_map" not in self.__dict__:      # compiled once per sampler, not per unit
-            post, unravel = self.post, self.unravel
-            self._post_map = jax.jit(
-                lambda fl: jax.lax.map(lambda f: post(unravel(f)), fl, batch_size=16))
         vals = self._post_map(flat)
         return {k: np.asarray(v).reshape((C, N) + v.shape[1:]) for k, v in vals.items()}
 
