@@ -206,12 +206,13 @@ def test_group_moves_in_the_exact_frame_are_a_walk_on_the_hyper_marginal():
 def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_moves():
     """``GibbsKernel`` end to end on the Gaussian stand-in ``z_sk`` observed as ``a_sk``
     with noise ``b_k``: parameter 0 well identified (``b = 0.3``), parameter 1 barely
-    (``b = 4``: ``z_s1`` is pinned to ``mu_1, sigma_1``). 400 independent chains, 150
+    (``b = 4``: ``z_s1`` is pinned to ``mu_1, sigma_1``; its group moves are made
+    ``1 + EXTRA_SWEEPS`` times per iteration). 400 independent chains, 150
     warm-up + 60 fixed-kernel iterations; the last draws' ``(mu_k, sigma_k)`` moments
     must equal the closed form per ``k``; warm-up adapts both transports of the group
     moves, and the kept draws use, for the well identified parameter, the (here exact)
     whitening frame, whose adapted steps are those of a walk on the marginal."""
-    from engramlab.cmr._gibbs import GROUP_TARGET, GibbsKernel
+    from engramlab.cmr._gibbs import EXTRA_SWEEPS, GROUP_TARGET, GibbsKernel
 
     a_obs = np.array([[1.2, -0.5], [0.4, 0.9], [1.9, 2.0], [0.8, -1.1], [1.1, 0.3],
                       [1.6, 1.4]])
@@ -234,6 +235,10 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
 
     kern = GibbsKernel(nll, nll_one, {"a": A}, A, jnp.asarray(blocks), np.zeros(k),
                        np.ones(k), pri, pack, target_accept=0.8, max_tree_depth=3)
+    # pooling factor at sigma_0 = 1: the prior's share 1 / (1 / b^2 + 1) of each
+    # subject's precision; only the barely identified parameter gets the extra sweeps
+    np.testing.assert_allclose(kern.pooling, 1 / (1 / b ** 2 + 1), rtol=1e-6)
+    assert kern.group_order == (0, 1) + (1,) * EXTRA_SWEEPS
     n_chains, warm, keep = 400, 150, 60
     keys = jax.random.split(jax.random.key(3), n_chains)
     y0 = jax.random.normal(jax.random.key(4), (n_chains, S * k))

@@ -52,6 +52,16 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
    acceptance rate); scales and choice are then fixed, so the kept draws come from one
    fixed kernel.
 
+   Every parameter's two moves are made once per iteration, and those of the weakly
+   identified parameters :data:`EXTRA_SWEEPS` more times: a parameter is weakly
+   identified when its *pooling factor* ``lambda_k = mean_s sigma0_k^-2 / (info_sk +
+   sigma0_k^-2)`` (the prior's share of a subject's precision at the starting
+   hyperparameters, ``info_sk = 1 / (B_s^-1)_kk`` the likelihood's, marginal over the
+   other parameters) is at least :data:`WEAK_POOLING`. Their hyperparameters mix mainly
+   through these moves (move 1 is slow when ``z_sk`` is pinned to ``mu_k, sigma_k``), and
+   a move costs one likelihood evaluation of all subjects, no gradient; the others'
+   hyperparameters mix through move 1 and the subjects' NUTS.
+
 The chain's state is stored in the centred model's unconstrained layout (``mu``,
 ``log sigma``, ``z``), so draws are post-processed like every other parameterisation;
 ``potential_energy`` is that of the whole posterior (NumPyro's convention, up to a
@@ -61,19 +71,28 @@ constant).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
-__all__ = ["GROUP_TARGET", "GibbsKernel", "group_moves", "hyper_energy", "hyper_step",
-           "whitening_frame", "z_energy"]
+__all__ = ["EXTRA_SWEEPS", "GROUP_TARGET", "WEAK_POOLING", "GibbsKernel", "group_moves",
+           "hyper_energy", "hyper_step", "whitening_frame", "z_energy"]
 
 #: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
 #: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
 GROUP_TARGET = 0.44
+
+#: pooling factor (the prior's mean share of a subject's precision in a parameter, at the
+#: starting hyperparameters) from which a parameter counts as weakly identified: its
+#: hyperparameters then mix mainly through the group moves, made ``EXTRA_SWEEPS`` more
+#: times per iteration (each one likelihood evaluation, no gradient)
+WEAK_POOLING = 0.4
+EXTRA_SWEEPS = 2
 
 
 class GibbsState(NamedTuple):
@@ -90,7 +109,8 @@ class GibbsState(NamedTuple):
     potential_energy: Any
     group_log_step: Any         # (2, 2, k): log proposal scales, [non-centred, whitening
                                 # frame] x [scale, shift] moves
-    group_accept: Any           # (2, k): whether each group move was accepted (this step)
+    group_accept: Any           # (2, k): the fraction of each group move's proposals
+                                # accepted (this step)
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -150,7 +170,8 @@ def hyper_energy(mu: jax.Array, sigma: jax.Array, mu_loc: jax.Array, mu_scale: j
 
 def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
                 nll_z: jax.Array, nll, frame, mu_loc: jax.Array, mu_scale: jax.Array,
-                sigma_scale: jax.Array, step: jax.Array, use_frame: jax.Array | None = None):
+                sigma_scale: jax.Array, step: jax.Array, use_frame: jax.Array | None = None,
+                order: Sequence[int] | None = None):
     """For each ``k`` in turn, two Metropolis-Hastings moves of the hyperparameters that
     carry the subjects along in the frame ``frame(mu, sigma) -> (c (S, k), L (S, k, k))``
     (``L_s`` upper triangular, ``z_s = c_s + L_s y_s``), or, where ``use_frame`` ``(2,
@@ -169,7 +190,10 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
     ``nll_z`` = ``nll(z)`` of the current ``z``; ``step`` ``(2, k)`` the proposal
     scales; ``use_frame`` (default: all true) which transport each move uses. One
     likelihood evaluation and one frame per move (the current state's frame is carried).
-    Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted`` ``(2, k)``."""
+    ``order``: the parameters whose two moves are made, in turn (default ``0, ..., k -
+    1``; an index may repeat). Returns ``(z, mu, sigma, nll_z, accepted)``, ``accepted``
+    ``(2, k)``: the fraction of each move's proposals accepted (0 for a parameter not in
+    ``order``)."""
     S, k = z.shape
     if use_frame is None:
         use_frame = jnp.ones((2, k), bool)
@@ -212,9 +236,13 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         state, ok_t = propose(k4, state, mu + d * onehot, sigma, use_frame[1, j])
         return state, jnp.stack([ok_s, ok_t])
 
+    order = np.arange(k) if order is None else np.asarray(order, int)
     (z, mu, sigma, nll_z, _), acc = jax.lax.scan(
-        one, (z, mu, sigma, nll_z, frame(mu, sigma)), (jnp.arange(k), jax.random.split(key, k)))
-    return z, mu, sigma, nll_z, acc.T
+        one, (z, mu, sigma, nll_z, frame(mu, sigma)),
+        (jnp.asarray(order), jax.random.split(key, order.size)))
+    n = np.maximum(np.bincount(order, minlength=k), 1)
+    rate = jax.ops.segment_sum(acc.astype(z.dtype), order, k) / n[:, None]      # (k, 2)
+    return z, mu, sigma, nll_z, rate.T
 
 
 def whitening_frame(blocks: jax.Array, zhat: jax.Array, mu: jax.Array, sigma: jax.Array):
@@ -275,7 +303,8 @@ class GibbsKernel(MCMCKernel):
     sample_field = "x"
 
     def __init__(self, nll, nll_one, data, zhat, blocks, mu0, sigma0, priors: dict, pack,
-                 *, target_accept: float, max_tree_depth: int, n_mh: int = 5):
+                 *, target_accept: float, max_tree_depth: int, n_mh: int = 5,
+                 extra_sweeps: int = EXTRA_SWEEPS):
         self.nll, self.nll_one, self.data = nll, nll_one, data
         self.zhat, self.blocks = zhat, blocks
         self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
@@ -284,6 +313,19 @@ class GibbsKernel(MCMCKernel):
         self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
         self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
                                                               max_tree_depth, n_mh)
+        # pooling factor of each parameter at the starting hyperparameters: the prior's
+        # share of a subject's precision, info_sk = 1 / (B_s^-1)_kk its likelihood's
+        # (marginal over the other parameters), averaged over subjects
+        blocks_np = np.asarray(blocks, np.float64)
+        info = 1.0 / np.maximum(np.diagonal(np.linalg.pinv(blocks_np), axis1=1, axis2=2),
+                                1e-300)
+        prec0 = 1.0 / np.asarray(sigma0, np.float64) ** 2
+        self.pooling = np.mean(prec0 / (info + prec0), axis=0)               # (k,)
+        weak = np.flatnonzero(self.pooling >= WEAK_POOLING)
+        #: the parameters whose group moves are made each iteration, in turn: every
+        #: parameter once, then the weakly identified ones ``extra_sweeps`` times more
+        self.group_order = tuple(range(zhat.shape[1])) + tuple(int(j) for j in weak) * int(
+            extra_sweeps)
         #: starting proposal scale of the group moves (log sigma; mu in units of sigma):
         #: the posterior spread of log sigma and of mu / sigma when the data identify
         #: every subject, adapted in warm-up
@@ -340,7 +382,7 @@ class GibbsKernel(MCMCKernel):
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, 2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), bool))
+                          jnp.zeros((2, k), dt))
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -368,9 +410,9 @@ class GibbsKernel(MCMCKernel):
         z, mu, sigma, nll_z, acc = group_moves(
             k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma),
             self.nll, self._frame, self.mu_loc, self.mu_scale, self.sigma_scale,
-            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use)
+            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use, self.group_order)
         gain = jnp.where(warm, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
-        upd = gain * (acc.astype(log_step.dtype) - GROUP_TARGET)
+        upd = gain * (acc - GROUP_TARGET)
         log_step = jnp.clip(log_step + jnp.stack([jnp.where(use, 0.0, upd),
                                                   jnp.where(use, upd, 0.0)]),
                             math.log(1e-3), math.log(10.0))
