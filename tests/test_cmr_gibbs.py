@@ -285,3 +285,19 @@ def test_gibbs_needs_two_subjects():
     with pytest.raises(EngramlabError, match="gibbs"):
         cmr.sample(d, key=jax.random.key(0), parameterization="gibbs", chains=1, draws=2,
                    warmup=2, quiet=True)
+
+
+def test_pooling_factors_closed_form():
+    """``lambda_sk = sigma_k^-2 / (info_sk + sigma_k^-2)`` with ``info_sk`` the Schur
+    complement ``(B_s^-1)_kk^-1`` (marginal information, not the diagonal ``B_kk``), and
+    ``lambda = 1`` where the likelihood does not depend on the parameter at all."""
+    from engramlab.cmr._gibbs import pooling_factors
+
+    a, c, d = 4.0, 1.5, 2.0
+    blocks = np.array([[[a, c], [c, d]], [[a, 0.0], [0.0, 0.0]]])
+    sigma = np.array([0.5, 2.0])
+    lam = pooling_factors(blocks, sigma)
+    info = np.array([[(a * d - c * c) / d, (a * d - c * c) / a], [a, 0.0]])
+    prec = 1 / sigma ** 2
+    np.testing.assert_allclose(lam, prec / (info + prec), rtol=1e-12)
+    assert lam[1, 1] == 1.0

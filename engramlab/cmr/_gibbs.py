@@ -81,7 +81,7 @@ from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
 __all__ = ["EXTRA_SWEEPS", "GROUP_TARGET", "WEAK_POOLING", "GibbsKernel", "group_moves",
-           "hyper_energy", "hyper_step", "whitening_frame", "z_energy"]
+           "hyper_energy", "hyper_step", "pooling_factors", "whitening_frame", "z_energy"]
 
 #: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
 #: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
@@ -262,6 +262,19 @@ def whitening_frame(blocks: jax.Array, zhat: jax.Array, mu: jax.Array, sigma: ja
     return center, chol
 
 
+def pooling_factors(blocks, sigma) -> np.ndarray:
+    """``lambda_sk = sigma_k^-2 / (info_sk + sigma_k^-2)``: the group prior's share of
+    subject ``s``'s precision in parameter ``k`` (0: the data identify ``z_sk``; 1: it is
+    pinned to the group distribution), with ``info_sk = 1 / (B_s^-1)_kk`` the
+    likelihood's information, marginal over the other parameters (pseudo-inverse; 0 where
+    the likelihood does not depend on ``z_sk``). ``blocks`` ``(S, k, k)`` the subjects'
+    likelihood Hessians, ``sigma`` ``(k,)``; returns ``(S, k)`` (NumPy, float64)."""
+    var = np.diagonal(np.linalg.pinv(np.asarray(blocks, np.float64)), axis1=1, axis2=2)
+    info = np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), 0.0)
+    prec = 1.0 / np.asarray(sigma, np.float64) ** 2
+    return prec / (info + prec)
+
+
 def _batched(key) -> bool:
     """Whether ``key`` holds one PRNG key per chain (typed or legacy uint32 keys)."""
     typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
@@ -313,14 +326,9 @@ class GibbsKernel(MCMCKernel):
         self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
         self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
                                                               max_tree_depth, n_mh)
-        # pooling factor of each parameter at the starting hyperparameters: the prior's
-        # share of a subject's precision, info_sk = 1 / (B_s^-1)_kk its likelihood's
-        # (marginal over the other parameters), averaged over subjects
-        blocks_np = np.asarray(blocks, np.float64)
-        info = 1.0 / np.maximum(np.diagonal(np.linalg.pinv(blocks_np), axis1=1, axis2=2),
-                                1e-300)
-        prec0 = 1.0 / np.asarray(sigma0, np.float64) ** 2
-        self.pooling = np.mean(prec0 / (info + prec0), axis=0)               # (k,)
+        #: each parameter's pooling factor at the starting hyperparameters, averaged
+        #: over subjects (:func:`pooling_factors`), ``(k,)``
+        self.pooling = np.mean(pooling_factors(blocks, sigma0), axis=0)
         weak = np.flatnonzero(self.pooling >= WEAK_POOLING)
         #: the parameters whose group moves are made each iteration, in turn: every
         #: parameter once, then the weakly identified ones ``extra_sweeps`` times more

@@ -299,8 +299,9 @@ class _Sampler:
             mu0 = zhat.mean(axis=0)
             sd0 = np.maximum(zhat.std(axis=0), 0.1) if n_subj > 1 else np.ones_like(mu0)
             if hierarchical and parameterization == "partial":
-                info_sk = 1.0 / np.diagonal(np.linalg.pinv(blocks), axis1=1, axis2=2)
-                weights = info_sk / (info_sk + 1.0 / sd0 ** 2)
+                from ._gibbs import pooling_factors
+
+                weights = 1.0 - pooling_factors(blocks, sd0)
         self.weights = weights
         model = _make_model(ll, spec, subj_idx, n_subj, pri, hierarchical, parameterization,
                             weights=weights)
