@@ -57,7 +57,10 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
    identified when its *pooling factor* ``lambda_k = mean_s sigma0_k^-2 / (info_sk +
    sigma0_k^-2)`` (the prior's share of a subject's precision at the starting
    hyperparameters, ``info_sk = 1 / (B_s^-1)_kk`` the likelihood's, marginal over the
-   other parameters) is at least :data:`WEAK_POOLING`. Their hyperparameters mix mainly
+   other parameters) is at least :data:`WEAK_POOLING`; in the kept draws the extra
+   sweeps alternate between the transport chosen in warm-up and the other one (a few
+   subjects whose likelihood is flat on one side follow the non-centred transport
+   better than the frame the others prefer). Their hyperparameters mix mainly
    through these moves (move 1 is slow when ``z_sk`` is pinned to ``mu_k, sigma_k``), and
    a move costs one likelihood evaluation of all subjects, no gradient; the others'
    hyperparameters mix through move 1 and the subjects' NUTS.
@@ -331,9 +334,13 @@ class GibbsKernel(MCMCKernel):
         self.pooling = np.mean(pooling_factors(blocks, sigma0), axis=0)
         weak = np.flatnonzero(self.pooling >= WEAK_POOLING)
         #: the parameters whose group moves are made each iteration, in turn: every
-        #: parameter once, then the weakly identified ones ``extra_sweeps`` times more
-        self.group_order = tuple(range(zhat.shape[1])) + tuple(int(j) for j in weak) * int(
-            extra_sweeps)
+        #: parameter once and the weakly identified ones ``extra_sweeps`` times more,
+        #: ``(chosen transport, other transport)``: in the kept draws the extra sweeps
+        #: alternate between the transport chosen in warm-up and the other one
+        weak = tuple(int(j) for j in weak)
+        n_other = int(extra_sweeps) // 2
+        self.group_orders = (tuple(range(zhat.shape[1])) + weak * (int(extra_sweeps) - n_other),
+                             weak * n_other)
         #: starting proposal scale of the group moves (log sigma; mu in units of sigma):
         #: the posterior spread of log sigma and of mu / sigma when the data identify
         #: every subject, adapted in warm-up
@@ -415,10 +422,15 @@ class GibbsKernel(MCMCKernel):
         # acceptance rate), fixed from then on
         use = jnp.where(warm, jnp.broadcast_to(i % 2 == 1, log_step.shape[1:]),
                         log_step[1] > log_step[0])
+        hyp = (self.nll, self._frame, self.mu_loc, self.mu_scale, self.sigma_scale)
+        k_g, k_o = jax.random.split(k_g)
         z, mu, sigma, nll_z, acc = group_moves(
-            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma),
-            self.nll, self._frame, self.mu_loc, self.mu_scale, self.sigma_scale,
-            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use, self.group_order)
+            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma), *hyp,
+            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use, self.group_orders[0])
+        if self.group_orders[1]:        # the other transport (its acceptance not adapted on)
+            z, mu, sigma, nll_z, _ = group_moves(
+                k_o, z, mu, sigma, nll_z, *hyp,
+                jnp.exp(jnp.where(use, log_step[0], log_step[1])), ~use, self.group_orders[1])
         gain = jnp.where(warm, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
         upd = gain * (acc - GROUP_TARGET)
         log_step = jnp.clip(log_step + jnp.stack([jnp.where(use, 0.0, upd),
