@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 CHAINS = 4
-WARMUP, DRAWS = 300, 300
+WARMUP, DRAWS = 250, 300
 QUICK_WARMUP, QUICK_DRAWS = 60, 60
 GOAL_S = 900.0
 RTOL = 2e-5

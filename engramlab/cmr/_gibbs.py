@@ -95,7 +95,7 @@ GROUP_TARGET = 0.44
 #: hyperparameters then mix mainly through the group moves, made ``EXTRA_SWEEPS`` more
 #: times per iteration (each one likelihood evaluation, no gradient)
 WEAK_POOLING = 0.4
-EXTRA_SWEEPS = 2
+EXTRA_SWEEPS = 3
 
 
 class GibbsState(NamedTuple):
