@@ -57,8 +57,9 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
    identified when its *pooling factor* ``lambda_k = mean_s sigma0_k^-2 / (info_sk +
    sigma0_k^-2)`` (the prior's share of a subject's precision at the starting
    hyperparameters, ``info_sk = 1 / (B_s^-1)_kk`` the likelihood's, marginal over the
-   other parameters) is at least :data:`WEAK_POOLING`; in the kept draws the extra
-   sweeps alternate between the transport chosen in warm-up and the other one (a few
+   other parameters) is at least :data:`WEAK_POOLING`; in the kept draws
+   ``EXTRA_SWEEPS // 2`` of the extra sweeps use the other transport than the one chosen
+   in warm-up, made after the rest (a few
    subjects whose likelihood is flat on one side follow the non-centred transport
    better than the frame the others prefer). Their hyperparameters mix mainly
    through these moves (move 1 is slow when ``z_sk`` is pinned to ``mu_k, sigma_k``), and
@@ -335,8 +336,8 @@ class GibbsKernel(MCMCKernel):
         weak = np.flatnonzero(self.pooling >= WEAK_POOLING)
         #: the parameters whose group moves are made each iteration, in turn: every
         #: parameter once and the weakly identified ones ``extra_sweeps`` times more,
-        #: ``(chosen transport, other transport)``: in the kept draws the extra sweeps
-        #: alternate between the transport chosen in warm-up and the other one
+        #: ``(chosen transport, other transport)``: in the kept draws ``extra_sweeps //
+        #: 2`` of the extra sweeps use the transport not chosen in warm-up
         weak = tuple(int(j) for j in weak)
         n_other = int(extra_sweeps) // 2
         self.group_orders = (tuple(range(zhat.shape[1])) + weak * (int(extra_sweeps) - n_other),
