@@ -54,17 +54,15 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
 
    Every parameter's two moves are made once per iteration, and those of the weakly
    identified parameters :data:`EXTRA_SWEEPS` more times: a parameter is weakly
-   identified when its *pooling factor* ``lambda_k = mean_s sigma0_k^-2 / (info_sk +
-   sigma0_k^-2)`` (the prior's share of a subject's precision at the starting
-   hyperparameters, ``info_sk = 1 / (B_s^-1)_kk`` the likelihood's, marginal over the
-   other parameters) is at least :data:`WEAK_POOLING`; in the kept draws
-   ``EXTRA_SWEEPS // 2`` of the extra sweeps use the other transport than the one chosen
-   in warm-up, made after the rest (a few
-   subjects whose likelihood is flat on one side follow the non-centred transport
-   better than the frame the others prefer). Their hyperparameters mix mainly
-   through these moves (move 1 is slow when ``z_sk`` is pinned to ``mu_k, sigma_k``), and
-   a move costs one likelihood evaluation of all subjects, no gradient; the others'
-   hyperparameters mix through move 1 and the subjects' NUTS.
+   identified when its *pooling factor* at the starting hyperparameters, averaged over
+   subjects (:func:`pooling_factors`: the prior's share of a subject's precision), is at
+   least :data:`WEAK_POOLING`. In the kept draws ``EXTRA_SWEEPS // 2`` of the extra
+   sweeps, made after the rest, use the transport not chosen in warm-up (a few subjects
+   whose likelihood is flat on one side follow the non-centred transport better than
+   the frame the others prefer). Their hyperparameters mix mainly through these moves
+   (move 1 is slow when ``z_sk`` is pinned to ``mu_k, sigma_k``), and a move costs one
+   likelihood evaluation of all subjects, no gradient; the others' hyperparameters mix
+   through move 1 and the subjects' NUTS.
 
 The chain's state is stored in the centred model's unconstrained layout (``mu``,
 ``log sigma``, ``z``), so draws are post-processed like every other parameterisation;
@@ -333,14 +331,13 @@ class GibbsKernel(MCMCKernel):
         #: each parameter's pooling factor at the starting hyperparameters, averaged
         #: over subjects (:func:`pooling_factors`), ``(k,)``
         self.pooling = np.mean(pooling_factors(blocks, sigma0), axis=0)
-        weak = np.flatnonzero(self.pooling >= WEAK_POOLING)
-        #: the parameters whose group moves are made each iteration, in turn: every
-        #: parameter once and the weakly identified ones ``extra_sweeps`` times more,
-        #: ``(chosen transport, other transport)``: in the kept draws ``extra_sweeps //
-        #: 2`` of the extra sweeps use the transport not chosen in warm-up
-        weak = tuple(int(j) for j in weak)
-        n_other = int(extra_sweeps) // 2
-        self.group_orders = (tuple(range(zhat.shape[1])) + weak * (int(extra_sweeps) - n_other),
+        weak = tuple(int(j) for j in np.flatnonzero(self.pooling >= WEAK_POOLING))
+        n_other = extra_sweeps // 2
+        #: the parameters whose group moves are made each iteration, in turn, ``(chosen
+        #: transport, other transport)``: every parameter once and the weakly identified
+        #: ones ``extra_sweeps`` times more, ``extra_sweeps // 2`` of them in the
+        #: transport not chosen in warm-up
+        self.group_orders = (tuple(range(zhat.shape[1])) + weak * (extra_sweeps - n_other),
                              weak * n_other)
         #: starting proposal scale of the group moves (log sigma; mu in units of sigma):
         #: the posterior spread of log sigma and of mu / sigma when the data identify
