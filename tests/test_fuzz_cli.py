@@ -344,6 +344,21 @@ def test_cmr_fit_refuses_before_fitting(files, outs, small_csv):
         check([*base, "--per-subject"], "--scheduler", addr)
 
 
+def test_cmr_sample_refuses_before_sampling(files, outs, small_csv):
+    """Every hostile sampling argument is refused up front, naming its option (a
+    posterior is too slow to fuzz)."""
+    base = ["cmr", "sample", "--data", str(small_csv), "--chains", "1", "--draws", "2",
+            "--warmup", "1", "--ppc-draws", "0", "-q"]
+    cases = [("--draws", "0"), ("--chains", "-1"), ("--warmup", "abc"),
+             ("--target-accept", "1.5"), ("--max-tree-depth", "99"),
+             ("--parameterization", "bogus"), ("--seed", str(2**64)),
+             ("--out", str(outs["/proc/x"])), ("--out", str(outs["/proc/x/y"])),
+             ("--out", str(outs["file"])), ("--out", str(outs["under-file"])),
+             ("--data", str(files["missing"])), ("--data", str(files["empty.csv"]))]
+    for opt, value in cases:
+        check(base, opt, value)
+
+
 def test_eeg_plv(files, outs, small_npz):
     labels = small_npz.parent / "labels.txt"
     base = ["eeg", "plv", str(small_npz), "--labels", str(labels), "--band", "30", "80",

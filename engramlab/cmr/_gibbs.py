@@ -319,7 +319,7 @@ class GibbsKernel(MCMCKernel):
 
     def __init__(self, nll, nll_one, data, zhat, blocks, mu0, sigma0, priors: dict, pack,
                  *, target_accept: float, max_tree_depth: int, n_mh: int = 5,
-                 extra_sweeps: int = EXTRA_SWEEPS):
+                 extra_sweeps: int = EXTRA_SWEEPS, dense_mass: bool = True):
         self.nll, self.nll_one, self.data = nll, nll_one, data
         self.zhat, self.blocks = zhat, blocks
         self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
@@ -328,6 +328,7 @@ class GibbsKernel(MCMCKernel):
         self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
         self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
                                                               max_tree_depth, n_mh)
+        self.dense_mass = bool(dense_mass)
         #: each parameter's pooling factor at the starting hyperparameters, averaged
         #: over subjects (:func:`pooling_factors`), ``(k,)``
         self.pooling = np.mean(pooling_factors(blocks, sigma0), axis=0)
@@ -386,7 +387,8 @@ class GibbsKernel(MCMCKernel):
 
         def one(y_s, a, key):
             return self._init_fn(y_s, num_warmup, target_accept_prob=self.target_accept,
-                                 max_tree_depth=self.max_tree_depth, model_args=a,
+                                 max_tree_depth=self.max_tree_depth,
+                                 dense_mass=self.dense_mass, model_args=a,
                                  rng_key=key)
 
         st = jax.vmap(one)(y, args, jax.random.split(k_hmc, S))

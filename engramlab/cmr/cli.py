@@ -16,6 +16,7 @@ from .._cli import (
     check_budget,
     check_finite_result,
     check_scheduler_arg,
+    out_dir,
     out_file,
     read_mapping_arg,
 )
@@ -239,7 +240,8 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                help="With several variants: per-subject ML fits for AIC/BIC.")] = True,
            seed: Annotated[int, typer.Option(help="PRNG seed.")] = 0,
            out: Annotated[Path, typer.Option(
-               "--out", "-o", help="Output folder (resumable: rerun to continue).")] =
+               "--out", "-o", help="Output folder (resumable: rerun to continue).",
+               callback=out_dir)] =
            Path("results/cmr_sample"),
            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
            ) -> None:
