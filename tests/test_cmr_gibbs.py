@@ -94,10 +94,11 @@ def test_hyper_step_leaves_the_hyper_conditional_invariant():
     assert S == 7
 
 
-#: frames of the group moves (``blocks`` and ``zhat`` of ``whitening_frame``, as functions
-#: of the stand-in's ``a`` (S, 1) and ``b``): the stand-in's own Gaussian likelihood
-#: (exact), a wrong one (curvature and centre off), and the built-in non-centred
-#: transport (``use_frame`` false; the blocks are then ignored)
+#: frames of the group moves (``blocks`` and ``zhat``; ``whitening_frame`` takes ``blocks``
+#: and ``h = blocks zhat``), as functions of the stand-in's ``a`` (S, 1) and ``b``: the
+#: stand-in's own Gaussian likelihood (exact), a wrong one (curvature and centre off),
+#: and the built-in non-centred transport (``use_frame`` false; the blocks are then
+#: ignored)
 FRAMES = {"exact": lambda a, b: (np.ones_like(a)[:, :, None] / b ** 2, a),
           "wrong": lambda a, b: (np.ones_like(a)[:, :, None] * 7.0 / b ** 2, a + 0.8),
           "non-centred": lambda a, b: (np.ones_like(a)[:, :, None] * 7.0 / b ** 2, a + 0.8)}
@@ -120,7 +121,8 @@ def test_gibbs_moves_leave_the_joint_posterior_invariant(frame):
     A = jnp.asarray(a_obs)[:, None]
     hyp = [jnp.asarray([v]) for v in (LOC, SCALE, S0)]
     blocks, zhat = FRAMES[frame](a_obs[:, None], b)
-    fr = partial(whitening_frame, jnp.asarray(blocks), jnp.asarray(zhat))
+    fr = partial(whitening_frame, jnp.asarray(blocks),
+                 jnp.einsum("sij,sj->si", jnp.asarray(blocks), jnp.asarray(zhat)))
     use = jnp.full((2, 1), frame != "non-centred")
 
     def nll(z):
@@ -179,7 +181,8 @@ def test_group_moves_in_the_exact_frame_are_a_walk_on_the_hyper_marginal():
     rates = {}
     for name in ("exact", "non-centred"):
         blocks, zhat = FRAMES[name](a_obs, b)
-        fr = partial(whitening_frame, jnp.asarray(blocks), jnp.asarray(zhat))
+        fr = partial(whitening_frame, jnp.asarray(blocks),
+                 jnp.einsum("sij,sj->si", jnp.asarray(blocks), jnp.asarray(zhat)))
         # z from its exact conditional under (mu, sig)
         prec = 1 / sig ** 2 + 1 / b ** 2
         zs = ((mu / sig ** 2 + A / b ** 2) / prec)[None] + jax.random.normal(
@@ -207,7 +210,7 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
     """``GibbsKernel`` end to end on the Gaussian stand-in ``z_sk`` observed as ``a_sk``
     with noise ``b_k``: parameter 0 well identified (``b = 0.3``), parameter 1 barely
     (``b = 4``: ``z_s1`` is pinned to ``mu_1, sigma_1``; its group moves are made
-    ``1 + EXTRA_SWEEPS`` times per iteration). 400 independent chains, 150
+    ``1 + EXTRA_SWEEPS`` times per iteration). 400 independent chains, 250
     warm-up + 60 fixed-kernel iterations; the last draws' ``(mu_k, sigma_k)`` moments
     must equal the closed form per ``k``; warm-up adapts both transports of the group
     moves, and the kept draws use, for the well identified parameter, the (here exact)
@@ -240,7 +243,7 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
     np.testing.assert_allclose(kern.pooling, 1 / (1 / b ** 2 + 1), rtol=1e-6)
     assert kern.group_orders == ((0, 1) + (1,) * (EXTRA_SWEEPS - EXTRA_SWEEPS // 2),
                                  (1,) * (EXTRA_SWEEPS // 2))
-    n_chains, warm, keep = 400, 150, 60
+    n_chains, warm, keep = 400, 250, 60
     keys = jax.random.split(jax.random.key(3), n_chains)
     y0 = jax.random.normal(jax.random.key(4), (n_chains, S * k))
     state = kern.init(keys, warm, y0, (), {})
@@ -275,6 +278,18 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
         assert 0.6 < ratio < 1.4, (j, ratio, np.median(step_kept[:, 1, 0, j]), sd_log_sigma)
     rate = np.asarray(acc[warm:]).mean(axis=(0, 1))                 # (2, k)
     assert np.all(np.abs(rate - GROUP_TARGET) < 0.15), rate
+    # half-way through warm-up the group moves' frame was re-estimated from the draws'
+    # moments (moment_frame): it recovers the stand-in's Gaussian likelihood, precision
+    # 1 / b^2 and h = a / b^2, up to the approximation's bias (each chain has warm / 4
+    # draws; a subject's own data also inform mu, so its marginal is narrower than
+    # under a known population: B comes out up to ~30 % high with 6 subjects)
+    assert kern.reframe_window(warm) == (warm // 4, warm // 2)
+    B, h = (np.asarray(x) for x in state.frame)
+    np.testing.assert_allclose(np.median(B[:, :, 0, 0], axis=0), 1 / b[0] ** 2, rtol=0.4)
+    np.testing.assert_allclose(np.median(h[:, :, 0] / B[:, :, 0, 0], axis=0), a_obs[:, 0],
+                               atol=0.15)
+    assert np.all(np.abs(np.median(B[:, :, 1, 1], axis=0) - 1 / b[1] ** 2) < 0.15)
+    assert np.all(np.abs(np.median(B[:, :, 0, 1], axis=0)) < 1.0)
 
 
 def test_gibbs_needs_two_subjects():
@@ -302,3 +317,35 @@ def test_pooling_factors_closed_form():
     prec = 1 / sigma ** 2
     np.testing.assert_allclose(lam, prec / (info + prec), rtol=1e-12)
     assert lam[1, 1] == 1.0
+
+
+def test_moment_frame_recovers_a_gaussian_likelihood():
+    """Closed form: a likelihood ``Normal(zhat_s, B_s^-1)`` under the prior ``Normal(m0,
+    diag(v))`` gives the posterior ``cov = (B + V^-1)^-1``, ``mean = cov (B zhat + V^-1
+    m0)``; ``moment_frame`` must give back ``B`` and ``h = B zhat``, and then the frame
+    under ``(m0, sqrt(v))`` is centred on ``mean`` with ``L L^T = cov``. A posterior wider
+    than the prior (negative information) is clipped to ``B = 0``."""
+    from engramlab.cmr._gibbs import moment_frame, whitening_frame
+
+    rng = np.random.default_rng(0)
+    S, k = 3, 4
+    G = rng.normal(size=(S, k, k))
+    B = np.einsum("sij,skj->sik", G, G) + 0.1 * np.eye(k)
+    B[2, :, 0] = B[2, 0, :] = 0.0                   # one subject flat in parameter 0
+    zhat = rng.normal(size=(S, k))
+    m0, v = rng.normal(size=k), rng.uniform(0.5, 2.0, k)
+    cov = np.linalg.inv(B + np.diag(1 / v))
+    mean = np.einsum("sij,sj->si", cov, np.einsum("sij,sj->si", B, zhat) + m0 / v)
+    B_hat, h_hat = moment_frame(jnp.asarray(mean), jnp.asarray(cov), jnp.asarray(m0),
+                                jnp.asarray(v))
+    np.testing.assert_allclose(np.asarray(B_hat), B, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(h_hat), np.einsum("sij,sj->si", B, zhat),
+                               rtol=1e-4, atol=1e-4)
+    c, L = whitening_frame(B_hat, h_hat, jnp.asarray(m0), jnp.sqrt(jnp.asarray(v)))
+    np.testing.assert_allclose(np.asarray(c), mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.einsum("sij,skj->sik", L, L), cov, rtol=1e-4, atol=1e-4)
+    # wider than the prior in every direction: no information at all
+    B0, h0 = moment_frame(jnp.asarray(mean[:1]), jnp.asarray(4 * np.diag(v)[None]),
+                          jnp.asarray(m0), jnp.asarray(v))
+    np.testing.assert_allclose(np.asarray(B0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(h0), (mean[:1] - m0) / v, atol=1e-5)

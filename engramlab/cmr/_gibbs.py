@@ -20,7 +20,7 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
 
 2. **Subjects given** ``(mu, sigma)``, which are then independent: one NUTS transition
    per subject (NumPyro's kernel, vmapped; each subject adapts its own step size and
-   diagonal mass matrix during warm-up) on
+   dense mass matrix during warm-up) on
    ``U_s(y_s) = -log L_s(z_s) - log Normal(z_s | mu, sigma)``, in coordinates that whiten
    the subject's Laplace approximation under the current ``(mu, sigma)``
    (:class:`GibbsKernel`). No trajectory has to follow the funnel between ``sigma`` and
@@ -41,9 +41,14 @@ is sampled by three kinds of moves in turn, each leaving the posterior invariant
      its conditional posterior does: fully where its likelihood is flat, not at all where
      its likelihood dominates — so the move is not held back by the well identified
      subjects' likelihood (where that likelihood is Gaussian, the move is a random walk on
-     the marginal posterior of ``(mu, sigma)``). Its frame comes from the Laplace
+     the marginal posterior of ``(mu, sigma)``). The frame starts from the Laplace
      approximation at each subject's unpooled mode, which can misjudge a weakly
-     identified parameter's curvature where the chain is.
+     identified parameter's curvature where the chain is; half-way through warm-up it
+     is re-estimated from the moments of the subject's draws in the second quarter of
+     warm-up (:func:`moment_frame`: the Gaussian likelihood that, under the population
+     distribution of those draws, gives that mean and covariance), and the moves'
+     scales are adapted again. The subjects' NUTS coordinates (move 2) keep the Laplace
+     frame, their dense mass matrices absorbing the difference.
 
    Each of the ``2 k`` moves has a proposal scale per transport, adapted during warm-up
    towards an acceptance rate of :data:`GROUP_TARGET` (Robbins-Monro on the log scale,
@@ -83,7 +88,8 @@ from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
 __all__ = ["EXTRA_SWEEPS", "GROUP_TARGET", "WEAK_POOLING", "GibbsKernel", "group_moves",
-           "hyper_energy", "hyper_step", "pooling_factors", "whitening_frame", "z_energy"]
+           "hyper_energy", "hyper_step", "moment_frame", "pooling_factors",
+           "whitening_frame", "z_energy"]
 
 #: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
 #: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
@@ -95,6 +101,10 @@ GROUP_TARGET = 0.44
 #: times per iteration (each one likelihood evaluation, no gradient)
 WEAK_POOLING = 0.4
 EXTRA_SWEEPS = 3
+
+#: the fewest warm-up draws whose moments re-estimate the group moves' frame
+#: (:meth:`GibbsKernel.reframe_window`); with a shorter warm-up the Laplace frame stays
+REFRAME_MIN_DRAWS = 25
 
 
 class GibbsState(NamedTuple):
@@ -113,6 +123,11 @@ class GibbsState(NamedTuple):
                                 # frame] x [scale, shift] moves
     group_accept: Any           # (2, k): the fraction of each group move's proposals
                                 # accepted (this step)
+    frame: Any                  # (B (S, k, k), h (S, k)): the subjects' Gaussian
+                                # likelihood approximation the frame is built from
+                                # (whitening_frame), re-estimated once in warm-up
+    moments: Any                # (n, sum z, sum z z^T, sum mu, sum mu^2, sum sigma^2) of
+                                # the warm-up draws the re-estimate uses (z - zhat)
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -247,21 +262,43 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
     return z, mu, sigma, nll_z, rate.T
 
 
-def whitening_frame(blocks: jax.Array, zhat: jax.Array, mu: jax.Array, sigma: jax.Array):
-    """The subjects' frame under ``(mu, sigma)``: with ``P_s = B_s + diag(sigma^-2)``,
-    ``c_s = P_s^-1 (B_s zhat_s + mu / sigma^2)`` and ``L_s = C_s^-T`` (``P_s = C_s C_s^T``,
-    so ``L_s L_s^T = P_s^-1``; upper triangular): ``z_s = c_s + L_s y_s`` is
-    ``Normal(0, I)`` in ``y_s`` when subject ``s``'s likelihood is ``Normal(zhat_s,
-    B_s^-1)``. ``blocks`` ``(S, k, k)``, ``zhat`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``;
-    returns ``(c (S, k), L (S, k, k))``."""
+def whitening_frame(blocks: jax.Array, h: jax.Array, mu: jax.Array, sigma: jax.Array):
+    """The subjects' frame under ``(mu, sigma)``, from a Gaussian approximation of each
+    subject's likelihood in information form, ``exp(-y^T B_s y / 2 + h_s^T y)`` (for
+    ``Normal(zhat_s, B_s^-1)``: ``h_s = B_s zhat_s``; ``B_s`` may be singular): with
+    ``P_s = B_s + diag(sigma^-2)``, ``c_s = P_s^-1 (h_s + mu / sigma^2)`` and ``L_s =
+    C_s^-T`` (``P_s = C_s C_s^T``, so ``L_s L_s^T = P_s^-1``; upper triangular), ``z_s =
+    c_s + L_s y_s`` is ``Normal(0, I)`` in ``y_s`` when the likelihood is that Gaussian.
+    ``blocks`` ``(S, k, k)``, ``h`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``; returns ``(c
+    (S, k), L (S, k, k))``."""
     prec = 1.0 / sigma ** 2
     P = blocks + jnp.diag(prec)
     chol_P = jnp.linalg.cholesky(P)                                   # P = C C^T
-    rhs = jnp.einsum("sij,sj->si", blocks, zhat) + mu * prec
+    rhs = h + mu * prec
     center = jax.scipy.linalg.cho_solve((chol_P, True), rhs[..., None])[..., 0]
     eye = jnp.broadcast_to(jnp.eye(P.shape[-1], dtype=P.dtype), P.shape)
     chol = jnp.swapaxes(jax.scipy.linalg.solve_triangular(chol_P, eye, lower=True), -1, -2)
     return center, chol
+
+
+def moment_frame(mean: jax.Array, cov: jax.Array, prior_mean: jax.Array,
+                 prior_var: jax.Array):
+    """The Gaussian likelihood approximation, in :func:`whitening_frame`'s information
+    form ``(B_s, h_s)``, under which the prior ``Normal(prior_mean, diag(prior_var))``
+    gives the posterior ``Normal(mean_s, cov_s)``: ``B_s = cov_s^-1 - diag(1 /
+    prior_var)`` with its negative eigenvalues set to 0 (a likelihood adds no negative
+    information; where that happens the posterior is wider than the prior, which the
+    approximation then leaves as it is), and ``h_s = B_s mean_s + (mean_s - prior_mean)
+    / prior_var`` (the frame's centre under the prior is then ``mean_s``). Exact for a
+    Gaussian likelihood: ``cov = (B + V^-1)^-1``, ``mean = cov (B zhat + V^-1 m0)`` give
+    back ``B`` and ``h = B zhat``. ``mean`` ``(S, k)``, ``cov`` ``(S, k, k)``,
+    ``prior_mean``, ``prior_var`` ``(k,)``; returns ``(B (S, k, k), h (S, k))``."""
+    eye = jnp.eye(mean.shape[-1], dtype=mean.dtype)
+    prec = jnp.linalg.solve(cov, jnp.broadcast_to(eye, cov.shape))
+    B = prec - jnp.diag(1.0 / prior_var)
+    w, v = jnp.linalg.eigh(0.5 * (B + jnp.swapaxes(B, -1, -2)))
+    B = jnp.einsum("sij,sj,skj->sik", v, jnp.maximum(w, 0.0), v)
+    return B, jnp.einsum("sij,sj->si", B, mean) + (mean - prior_mean) / prior_var
 
 
 def pooling_factors(blocks, sigma) -> np.ndarray:
@@ -299,7 +336,7 @@ class GibbsKernel(MCMCKernel):
     ``pack(mu, sigma, z)``: the centred model's flat unconstrained vector.
 
     **One NUTS chain per subject.** Given ``(mu, sigma)`` the subjects are independent,
-    so each makes its own NUTS transition, vmapped: its own step size and diagonal mass
+    so each makes its own NUTS transition, vmapped: its own step size and dense mass
     matrix (adapted in warm-up), its own tree and acceptance. A subject whose posterior
     lies against the stop rule's cap (see docs/inference.md) then gets a small step
     without shrinking everybody's, and a bad trajectory of one subject no longer cuts
@@ -313,22 +350,28 @@ class GibbsKernel(MCMCKernel):
     whatever ``sigma`` is (a fixed whitening would be too wide when ``sigma`` is small).
     The map is fixed during each NUTS move (valid for the conditional), and the chain
     carries ``z``, re-expressed in the new coordinates after every hyper move. The group
-    moves carry the subjects along in the same frame (:func:`whitening_frame`)."""
+    moves carry the subjects along in a frame of the same form (:func:`whitening_frame`),
+    from the Laplace approximation until half-way through warm-up and from the warm-up
+    draws' moments after (``state.frame``; :meth:`reframe_window`, ``reframe=False``
+    keeps the Laplace frame)."""
 
     sample_field = "x"
 
     def __init__(self, nll, nll_one, data, zhat, blocks, mu0, sigma0, priors: dict, pack,
                  *, target_accept: float, max_tree_depth: int, n_mh: int = 5,
-                 extra_sweeps: int = EXTRA_SWEEPS, dense_mass: bool = True):
+                 extra_sweeps: int = EXTRA_SWEEPS, dense_mass: bool = True,
+                 reframe: bool = True):
         self.nll, self.nll_one, self.data = nll, nll_one, data
         self.zhat, self.blocks = zhat, blocks
+        #: the subjects' Laplace approximation in information form (:func:`whitening_frame`)
+        self.laplace = (blocks, jnp.einsum("sij,sj->si", blocks, zhat))
         self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
         self.mu_loc = jnp.asarray(priors["mu_loc"], zhat.dtype)
         self.mu_scale = jnp.asarray(priors["mu_scale"], zhat.dtype)
         self.sigma_scale = jnp.asarray(priors["sigma_scale"], zhat.dtype)
         self.target_accept, self.max_tree_depth, self.n_mh = (target_accept,
                                                               max_tree_depth, n_mh)
-        self.dense_mass = bool(dense_mass)
+        self.dense_mass, self.reframe = bool(dense_mass), bool(reframe)
         #: each parameter's pooling factor at the starting hyperparameters, averaged
         #: over subjects (:func:`pooling_factors`), ``(k,)``
         self.pooling = np.mean(pooling_factors(blocks, sigma0), axis=0)
@@ -345,6 +388,7 @@ class GibbsKernel(MCMCKernel):
         #: every subject, adapted in warm-up
         self.group_step = 1.0 / math.sqrt(zhat.shape[0])
         self._num_warmup = 0
+        self._reframe = None            # (first iteration summed, re-estimate at), init
         self._init_fn, self._sample_fn = hmc(potential_fn_gen=self._potential_gen,
                                              algo="NUTS")
 
@@ -352,15 +396,48 @@ class GibbsKernel(MCMCKernel):
     def model(self):            # a potential-only kernel (NumPyro asks)
         return None
 
-    def _frame(self, mu, sigma):
-        """``(center (S, k), chol (S, k, k))`` of the whitening under ``(mu, sigma)``."""
-        return whitening_frame(self.blocks, self.zhat, mu, sigma)
+    @staticmethod
+    def reframe_window(num_warmup: int) -> tuple[int, int] | None:
+        """``(a, r)``: the warm-up draws ``a <= i < r`` (the second quarter of warm-up)
+        whose moments re-estimate the group moves' frame at iteration ``r`` (half-way,
+        leaving the second half to adapt the moves' scales to it); ``None`` when that
+        would be fewer than :data:`REFRAME_MIN_DRAWS` draws."""
+        a, r = int(num_warmup) // 4, int(num_warmup) // 2
+        return (a, r) if r - a >= REFRAME_MIN_DRAWS else None
 
-    def _args(self, mu, sigma):
+    def _frame_fn(self, frame):
+        """``(mu, sigma) -> (center (S, k), chol (S, k, k))``: the whitening from ``frame``."""
+        return lambda mu, sigma: whitening_frame(*frame, mu, sigma)
+
+    def _args(self, frame, mu, sigma):
         """Per-subject model arguments (leading subject axis) of the NUTS potentials."""
-        center, chol = self._frame(mu, sigma)
+        center, chol = self._frame_fn(frame)(mu, sigma)
         return (jnp.broadcast_to(mu, center.shape), jnp.broadcast_to(sigma, center.shape),
                 center, chol, self.data)
+
+    def _moments0(self):
+        S, k = self.zhat.shape
+        dt = self.zhat.dtype
+        return (jnp.zeros((), dt), jnp.zeros((S, k), dt), jnp.zeros((S, k, k), dt),
+                jnp.zeros(k, dt), jnp.zeros(k, dt), jnp.zeros(k, dt))
+
+    def _moment_frame(self, moments):
+        """The frame matched to the summed draws' moments (:func:`moment_frame`): each
+        subject's mean and covariance (shrunk towards its diagonal by ``n / (n + 5)``,
+        as NumPyro regularises its mass matrices), under the population's spread over
+        those draws, ``mean(mu)`` and ``mean(sigma^2) + var(mu)``."""
+        n, sz, szz, smu, smu2, ss2 = moments
+        n = jnp.maximum(n, 1.0)         # (before any draw is summed: unused, kept finite)
+        mean = sz / n
+        cov = szz / n - mean[..., :, None] * mean[..., None, :]
+        diag = jnp.diagonal(cov, axis1=-2, axis2=-1)
+        eye = jnp.eye(diag.shape[-1], dtype=diag.dtype)
+        cov = (n * cov + 5.0 * diag[..., None] * eye) / (n + 5.0)
+        cov = jnp.where(jnp.all(diag > 0, axis=-1)[:, None, None], cov, eye)
+        m_mu = smu / n
+        var = jnp.maximum(ss2 / n + jnp.maximum(smu2 / n - m_mu ** 2, 0.0),
+                          jnp.finfo(m_mu.dtype).tiny)
+        return moment_frame(mean + self.zhat, cov, m_mu, var)
 
     def _potential_gen(self, mu, sigma, center, chol, data):
         """One subject's ``-log L_s(z_s) - log Normal(z_s | mu, sigma)`` in ``y_s`` ``(k,)``."""
@@ -379,11 +456,13 @@ class GibbsKernel(MCMCKernel):
             return jax.vmap(lambda k, p: self.init(k, num_warmup, p, model_args,
                                                    model_kwargs))(rng_key, init_params)
         self._num_warmup = int(num_warmup)
+        self._reframe = self.reframe_window(num_warmup) if self.reframe else None
         k_hmc, k_gibbs = jax.random.split(rng_key)
         S, k = self.zhat.shape
         y = jnp.asarray(init_params, self.zhat.dtype).reshape(S, k)
         mu, sigma = (jnp.asarray(a, self.zhat.dtype) for a in (self.mu0, self.sigma0))
-        args = self._args(mu, sigma)
+        frame = self.laplace
+        args = self._args(frame, mu, sigma)
 
         def one(y_s, a, key):
             return self._init_fn(y_s, num_warmup, target_accept_prob=self.target_accept,
@@ -397,15 +476,21 @@ class GibbsKernel(MCMCKernel):
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, 2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), dt))
+                          jnp.zeros((2, k), dt), frame, self._moments0())
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
             return jax.vmap(lambda st: self.sample(st, model_args, model_kwargs))(state)
         key, k_h, k_g = jax.random.split(state.rng_key, 3)
+        i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
+        frame, moments = state.frame, state.moments
+        if self._reframe is not None:   # once, in warm-up: the frame of the draws' moments
+            frame = jax.tree_util.tree_map(
+                lambda new, old: jnp.where(i == self._reframe[1], new, old),
+                self._moment_frame(moments), frame)
         mu, sigma = hyper_step(k_h, state.z, state.sigma, self.mu_loc, self.mu_scale,
                                self.sigma_scale, self.n_mh)
-        args = self._args(mu, sigma)
+        args = self._args(self.laplace, mu, sigma)     # the subjects' NUTS coordinates
         center, chol = args[2], args[3]
         y = jax.scipy.linalg.solve_triangular(chol, (state.z - center)[..., None],
                                               lower=False)[..., 0]
@@ -414,7 +499,6 @@ class GibbsKernel(MCMCKernel):
         st = state.hmc._replace(z=y, potential_energy=pe, z_grad=grad)
         st = jax.vmap(lambda s, a: self._sample_fn(s, model_args=a))(st, args)
         z = center + jnp.einsum("sij,sj->si", chol, st.z)
-        i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
         warm = i < self._num_warmup
         log_step = state.group_log_step
         # warm-up adapts both transports on alternate iterations; the kept draws use, per
@@ -422,7 +506,8 @@ class GibbsKernel(MCMCKernel):
         # acceptance rate), fixed from then on
         use = jnp.where(warm, jnp.broadcast_to(i % 2 == 1, log_step.shape[1:]),
                         log_step[1] > log_step[0])
-        hyp = (self.nll, self._frame, self.mu_loc, self.mu_scale, self.sigma_scale)
+        hyp = (self.nll, self._frame_fn(frame), self.mu_loc, self.mu_scale,
+               self.sigma_scale)
         k_g, k_o = jax.random.split(k_g)
         z, mu, sigma, nll_z, acc = group_moves(
             k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma), *hyp,
@@ -431,11 +516,21 @@ class GibbsKernel(MCMCKernel):
             z, mu, sigma, nll_z, _ = group_moves(
                 k_o, z, mu, sigma, nll_z, *hyp,
                 jnp.exp(jnp.where(use, log_step[0], log_step[1])), ~use, self.group_orders[1])
-        gain = jnp.where(warm, (i + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
+        # Robbins-Monro gain, restarted when the frame is re-estimated
+        since = i - (0 if self._reframe is None else
+                     jnp.where(i >= self._reframe[1], self._reframe[1], 0))
+        gain = jnp.where(warm, (since + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
         upd = gain * (acc - GROUP_TARGET)
         log_step = jnp.clip(log_step + jnp.stack([jnp.where(use, 0.0, upd),
                                                   jnp.where(use, upd, 0.0)]),
                             math.log(1e-3), math.log(10.0))
+        if self._reframe is not None:
+            on = ((i >= self._reframe[0]) & (i < self._reframe[1])).astype(z.dtype)
+            d = z - self.zhat
+            moments = jax.tree_util.tree_map(
+                lambda m, x: m + on * x, moments,
+                (jnp.ones((), z.dtype), d, d[..., :, None] * d[..., None, :], mu, mu * mu,
+                 sigma * sigma))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
                           nll_z + z_energy(z, mu, sigma) + self._hyper_energy(mu, sigma),
-                          log_step, acc)
+                          log_step, acc, frame, moments)
