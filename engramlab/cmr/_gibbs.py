@@ -362,7 +362,7 @@ class GibbsKernel(MCMCKernel):
                  extra_sweeps: int = EXTRA_SWEEPS, dense_mass: bool = True,
                  reframe: bool = True):
         self.nll, self.nll_one, self.data = nll, nll_one, data
-        self.zhat, self.blocks = zhat, blocks
+        self.zhat = zhat
         #: the subjects' Laplace approximation in information form (:func:`whitening_frame`)
         self.laplace = (blocks, jnp.einsum("sij,sj->si", blocks, zhat))
         self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
@@ -409,9 +409,10 @@ class GibbsKernel(MCMCKernel):
         """``(mu, sigma) -> (center (S, k), chol (S, k, k))``: the whitening from ``frame``."""
         return lambda mu, sigma: whitening_frame(*frame, mu, sigma)
 
-    def _args(self, frame, mu, sigma):
-        """Per-subject model arguments (leading subject axis) of the NUTS potentials."""
-        center, chol = self._frame_fn(frame)(mu, sigma)
+    def _args(self, mu, sigma):
+        """Per-subject model arguments (leading subject axis) of the NUTS potentials, in
+        the subjects' NUTS coordinates (the Laplace frame under ``(mu, sigma)``)."""
+        center, chol = whitening_frame(*self.laplace, mu, sigma)
         return (jnp.broadcast_to(mu, center.shape), jnp.broadcast_to(sigma, center.shape),
                 center, chol, self.data)
 
@@ -427,7 +428,7 @@ class GibbsKernel(MCMCKernel):
         as NumPyro regularises its mass matrices), under the population's spread over
         those draws, ``mean(mu)`` and ``mean(sigma^2) + var(mu)``."""
         n, sz, szz, smu, smu2, ss2 = moments
-        n = jnp.maximum(n, 1.0)         # (before any draw is summed: unused, kept finite)
+        n = jnp.maximum(n, 1.0)         # finite where vmap evaluates it unselected
         mean = sz / n
         cov = szz / n - mean[..., :, None] * mean[..., None, :]
         diag = jnp.diagonal(cov, axis1=-2, axis2=-1)
@@ -461,8 +462,7 @@ class GibbsKernel(MCMCKernel):
         S, k = self.zhat.shape
         y = jnp.asarray(init_params, self.zhat.dtype).reshape(S, k)
         mu, sigma = (jnp.asarray(a, self.zhat.dtype) for a in (self.mu0, self.sigma0))
-        frame = self.laplace
-        args = self._args(frame, mu, sigma)
+        args = self._args(mu, sigma)
 
         def one(y_s, a, key):
             return self._init_fn(y_s, num_warmup, target_accept_prob=self.target_accept,
@@ -476,7 +476,7 @@ class GibbsKernel(MCMCKernel):
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, 2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), dt), frame, self._moments0())
+                          jnp.zeros((2, k), dt), self.laplace, self._moments0())
 
     def sample(self, state, model_args, model_kwargs):
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
@@ -485,12 +485,11 @@ class GibbsKernel(MCMCKernel):
         i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
         frame, moments = state.frame, state.moments
         if self._reframe is not None:   # once, in warm-up: the frame of the draws' moments
-            frame = jax.tree_util.tree_map(
-                lambda new, old: jnp.where(i == self._reframe[1], new, old),
-                self._moment_frame(moments), frame)
+            frame = jax.lax.cond(i == self._reframe[1], self._moment_frame,
+                                 lambda _: frame, moments)
         mu, sigma = hyper_step(k_h, state.z, state.sigma, self.mu_loc, self.mu_scale,
                                self.sigma_scale, self.n_mh)
-        args = self._args(self.laplace, mu, sigma)     # the subjects' NUTS coordinates
+        args = self._args(mu, sigma)
         center, chol = args[2], args[3]
         y = jax.scipy.linalg.solve_triangular(chol, (state.z - center)[..., None],
                                               lower=False)[..., 0]
