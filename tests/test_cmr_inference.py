@@ -329,6 +329,19 @@ def test_compare_loo_waic_and_information_criteria(hier):
     assert tab.loc["a", "p_loo"] == pytest.approx(lppd - tab.loc["a", "elpd_loo"], rel=1e-6)
 
 
+def test_float32_overflow_at_the_modes_names_precision():
+    """Morton2013's first 4 subjects, all 11 free parameters, float32: the likelihood's
+    curvature at the modes is not finite (it is in float64). The Laplace set-up must
+    say so, naming ``precision`` (it fed NaN to ``np.linalg.eigh``: LinAlgError)."""
+    from engramlab.errors import DivergenceError
+
+    df = cmr.load_dataset("Morton2013")
+    d = df[df.subject.isin(df.subject.unique()[:4])]
+    with pytest.raises(DivergenceError, match=r"^precision: expected 'float64'.*not finite"):
+        cmr.sample(d, key=jax.random.key(0), chains=1, draws=2, warmup=2,
+                   precision="float32", quiet=True, check=False)
+
+
 def test_bad_input_raises_engramlab_error(hier):
     data = hier[0]
     key = jax.random.key(0)

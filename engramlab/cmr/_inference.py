@@ -520,6 +520,15 @@ def _likelihood_blocks(nll, zhat: np.ndarray) -> np.ndarray:
     cols = columns(z0)
     blocks = np.asarray(jnp.moveaxis(cols, 0, -1), dtype=np.float64)        # (S, k, k)
     blocks = 0.5 * (blocks + np.swapaxes(blocks, 1, 2))
+    bad = np.flatnonzero(~np.all(np.isfinite(blocks), axis=(1, 2)))
+    if bad.size:
+        where = (f"the likelihood's curvature is not finite at the mode of {bad.size} of "
+                 f"{len(blocks)} subjects (positions {bad[:10].tolist()})")
+        if z0.dtype == jnp.float32:
+            raise DivergenceError(f"precision: expected 'float64' for these data, got "
+                                  f"'float32': {where} (float32's narrower range can make "
+                                  f"it so)")
+        raise DivergenceError(f"sample: {where}; check those subjects' data and the priors")
     w, v = np.linalg.eigh(blocks)
     return np.einsum("sij,sj,skj->sik", v, np.maximum(w, 0.0), v)
 
