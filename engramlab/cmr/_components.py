@@ -46,6 +46,18 @@ def value_of(p: dict[str, jax.Array], ref: str | float) -> jax.Array:
     return p[ref] if isinstance(ref, str) else jnp.asarray(ref)
 
 
+def _safe_sqrt(x: jax.Array) -> jax.Array:
+    """``sqrt(max(x, 0))`` with a finite gradient everywhere (0 where ``x <= 0``).
+
+    The rho of both context rules is ``sqrt(1 + B^2 (d^2 - 1))``, which is 0 at ``B = 1,
+    d = 0`` (a drift rate of 1, e.g. eCMR's fixed ``emotion_drift_rate``): the plain
+    ``sqrt`` has an infinite derivative there and the chain rule gives ``inf * 0 = NaN``.
+    The double ``where`` keeps the value and takes the one-sided derivative 0 there
+    (the function ``|d|`` at ``B = 1`` has subgradient 0 at ``d = 0``)."""
+    pos = x > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
+
+
 def _exact_normalize(x: jax.Array) -> jax.Array:
     ss = jnp.sum(x * x)
     return jnp.where(ss > 0, x / jnp.sqrt(jnp.where(ss > 0, ss, 1.0)), x)
@@ -72,7 +84,7 @@ class ScalarRho(ContextRule):
     def integrate(self, c, c_in, B):
         c_in = _exact_normalize(c_in)
         d = jnp.dot(c, c_in)
-        rho = jnp.sqrt(jnp.maximum(1.0 + B * B * (d * d - 1.0), 0.0)) - B * d
+        rho = _safe_sqrt(1.0 + B * B * (d * d - 1.0)) - B * d
         return rho * c + B * c_in
 
 
@@ -95,7 +107,7 @@ class UnitRho(ContextRule):
     def integrate(self, c, c_in, B):
         c_in = c_in / jnp.sqrt(jnp.sum(c_in * c_in) + self.eps)
         x = c * c_in
-        rho = jnp.sqrt(jnp.maximum(1.0 + B * B * (x * x - 1.0), 0.0)) - B * x
+        rho = _safe_sqrt(1.0 + B * B * (x * x - 1.0)) - B * x
         out = rho * c + B * c_in
         return out / jnp.sqrt(jnp.sum(out * out) + self.eps)
 
