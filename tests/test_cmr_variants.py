@@ -20,11 +20,14 @@ from engramlab.errors import ConfigError
 # --- the docs example, verbatim in spirit: a stop rule with a floor -------------------
 @dataclass(frozen=True)
 class FloorStop(cmr.StopRule):
-    """P_stop(j) = min(stop_floor + scale exp(growth j), 1 - lb n_recallable)."""
+    """P_stop(j) = min(floor + scale exp(growth j), 1 - lb n_recallable)."""
+    floor: str = "stop_floor"
+    scale: str = "stop_probability_scale"
+    growth: str = "stop_probability_growth"
+    PARAMS = ("floor", "scale", "growth")  # the fields that name parameters it reads
 
     def __call__(self, p, s):
-        ps = p["stop_floor"] + p["stop_probability_scale"] * jnp.exp(
-            p["stop_probability_growth"] * s.j)
+        ps = p[self.floor] + p[self.scale] * jnp.exp(p[self.growth] * s.j)
         ps = jnp.minimum(ps, 1.0 - cmr.LB * s.n_recallable)
         return jnp.where(s.n_recallable == 0, 1.0, ps)
 

@@ -13,7 +13,12 @@ A variant (:class:`engramlab.cmr.Variant`) is a composition of
 Every component is a frozen dataclass (hashable, so a variant is a static argument of
 ``jax.jit``) whose methods are pure JAX functions of the parameter dict ``p`` (name ->
 traced scalar). Components name the parameters they read, so one component class serves
-several parameterisations (jaxcmr's names and cymr's). Subclass the abstract bases to add
+several parameterisations (jaxcmr's names and cymr's), and *declare* them: every
+component's :meth:`~Component.reads` is the set of parameter names it reads (its fields
+listed in ``PARAMS`` that hold a name, not a constant) and :meth:`~Component.columns` the
+per-study-event data columns it reads; :class:`~engramlab.cmr.Variant` checks both against
+its parameter class and features at registration, and counts only parameters some
+component reads as free. Subclass the abstract bases to add
 your own (see ``docs/cmr.md``, "Adding a variant").
 
 Shapes: ``L`` list length, ``K`` context units of a layer; MFC ``(L, K)`` (item ->
@@ -24,13 +29,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "LB", "ContextRule", "ScalarRho", "UnitRho", "PreExperimental", "LocalistPreexp",
+    "LB", "Component", "ContextRule", "ScalarRho", "UnitRho", "PreExperimental", "LocalistPreexp",
     "PoolPreexp", "Schedule", "PrimacySchedule", "Drift", "Layer", "ChoiceRule",
     "PowerChoice", "ExponentialChoice", "StopRule", "StopState", "PositionalStop",
     "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule",
@@ -44,6 +49,37 @@ _AMIN = 1e-6  # cymr's minimum activation / temperature
 def value_of(p: dict[str, jax.Array], ref: str | float) -> jax.Array:
     """``p[ref]`` when ``ref`` names a parameter, else the constant ``ref``."""
     return p[ref] if isinstance(ref, str) else jnp.asarray(ref)
+
+
+class Component:
+    """What every component shares: the declaration of what it reads.
+
+    ``PARAMS`` names the dataclass fields that hold parameter names (a field holding a
+    number is a constant and reads nothing); ``COLUMNS`` the fields that hold data column
+    names. Override :meth:`reads` / :meth:`columns` where what is read depends on a
+    setting (e.g. :class:`EmotionSchedule`'s pathway)."""
+
+    PARAMS: ClassVar[tuple[str, ...]] = ()
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def reads(self) -> frozenset[str]:
+        """Parameter names this component reads from ``p``."""
+        return frozenset(v for f in self.PARAMS
+                         if isinstance(v := getattr(self, f), str))
+
+    def columns(self) -> frozenset[str]:
+        """Per-study-event data columns this component reads from ``aux``."""
+        return frozenset(v for f in self.COLUMNS
+                         if isinstance(v := getattr(self, f), str))
+
+
+def _check_choice(obj: object, field: str, allowed: tuple[str, ...]) -> None:
+    from ..errors import ConfigError
+
+    v = getattr(obj, field)
+    if v not in allowed:
+        raise ConfigError(f"{type(obj).__name__}.{field}: expected one of {list(allowed)}, "
+                          f"got {v!r}")
 
 
 def _safe_sqrt(x: jax.Array) -> jax.Array:
@@ -64,7 +100,7 @@ def _exact_normalize(x: jax.Array) -> jax.Array:
 
 
 # --------------------------------------------------------------------------- context
-class ContextRule(abc.ABC):
+class ContextRule(Component, abc.ABC):
     """How context ``c`` (unit length) integrates the raw input ``c_in`` with rate ``B``."""
 
     @abc.abstractmethod
@@ -113,7 +149,7 @@ class UnitRho(ContextRule):
 
 
 # ------------------------------------------------------------------- pre-experimental
-class PreExperimental(abc.ABC):
+class PreExperimental(Component, abc.ABC):
     """Pre-experimental MFC ``(L, K)`` and MCF ``(K, L)`` of one context layer."""
 
     @abc.abstractmethod
@@ -141,6 +177,11 @@ class LocalistPreexp(PreExperimental):
     shared: str = "shared_support"
     item: str = "item_support"
     own: str = "set"
+
+    PARAMS = ("mfc_rate", "shared", "item")
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "own", ("set", "add"))
 
     def size(self, L):
         return L + 1
@@ -173,6 +214,8 @@ class PoolPreexp(PreExperimental):
     Acf: str = "Acf"
     Dcf: str = "Dcf"
 
+    PARAMS = ("Afc", "Dfc", "Acf", "Dcf")
+
     def size(self, L):
         return L + 2
 
@@ -200,10 +243,11 @@ class EmotionalPreexp(PreExperimental):
     feature: str = "valence"
     mfc_rate: str = "learning_rate"
 
+    PARAMS = ("mfc_rate",)
+    COLUMNS = ("feature",)
+
     def __post_init__(self) -> None:
-        if self.poles not in ("emotional/neutral", "negative/positive"):
-            raise ValueError(f"poles: expected 'emotional/neutral' or 'negative/positive', "
-                             f"got {self.poles!r}")
+        _check_choice(self, "poles", ("emotional/neutral", "negative/positive"))
 
     def size(self, L):
         return 3
@@ -222,7 +266,7 @@ class EmotionalPreexp(PreExperimental):
 
 
 # ---------------------------------------------------------------- learning schedules
-class Schedule(abc.ABC):
+class Schedule(Component, abc.ABC):
     """Learning rates at study: MFC rate (scalar) and MCF rate per serial position."""
 
     @abc.abstractmethod
@@ -246,6 +290,8 @@ class PrimacySchedule(Schedule):
     decay: str = "primacy_decay"
     base: str | float = 1.0
     mfc: str = "learning_rate"
+
+    PARAMS = ("scale", "decay", "base", "mfc")
 
     def mfc_rate(self, p):
         return value_of(p, self.mfc)
@@ -289,13 +335,24 @@ class EmotionSchedule(Schedule):
     def __post_init__(self) -> None:
         from .._salience import SALIENCE_KINDS
 
-        if self.pathway not in ("emotional", "temporal"):
-            raise ValueError(f"pathway: expected 'emotional' or 'temporal', got "
-                             f"{self.pathway!r}")
-        if not callable(self.salience) and self.salience not in ("indicator",
-                                                                 *SALIENCE_KINDS):
-            raise ValueError(f"salience: expected 'indicator' or one of {SALIENCE_KINDS}, "
-                             f"got {self.salience!r}")
+        _check_choice(self, "pathway", ("emotional", "temporal"))
+        if not callable(self.salience):
+            _check_choice(self, "salience", ("indicator", *SALIENCE_KINDS))
+
+    def reads(self) -> frozenset[str]:
+        """The primacy schedule's parameters, ``scale``, the pathway's switch
+        (``by_primacy`` or ``temporal``) and, for graded salience, ``beta``."""
+        own = ["scale", "by_primacy" if self.pathway == "emotional" else "temporal"]
+        if self.salience != "indicator":
+            own.append("beta")
+        return self.primacy.reads() | frozenset(
+            v for f in own if isinstance(v := getattr(self, f), str))
+
+    def columns(self) -> frozenset[str]:
+        cols = {self.feature}
+        if self.salience != "indicator" and self.intensity is not None:
+            cols.add(self.intensity)
+        return frozenset(cols)
 
     def mfc_rate(self, p):
         return self.primacy.mfc_rate(p)
@@ -323,28 +380,49 @@ class EmotionSchedule(Schedule):
 
 
 @dataclass(frozen=True)
-class Drift:
+class Drift(Component):
     """Names (or constants) of a layer's drift rates at study, start of recall, recall."""
 
     encoding: str | float = "encoding_drift_rate"
     start: str | float = "start_drift_rate"
     recall: str | float = "recall_drift_rate"
 
+    PARAMS = ("encoding", "start", "recall")
+
     def rates(self, p: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
         return value_of(p, self.encoding), value_of(p, self.start), value_of(p, self.recall)
 
 
 @dataclass(frozen=True)
-class Layer:
+class Layer(Component):
     """One context layer: pre-experimental memories, learning schedule, drift rates."""
 
     preexp: PreExperimental
     schedule: Schedule
     drift: Drift = Drift()
 
+    def __post_init__(self) -> None:
+        from ..errors import ConfigError
+
+        for nm, obj, base in (("preexp", self.preexp, PreExperimental),
+                              ("schedule", self.schedule, Schedule),
+                              ("drift", self.drift, Drift)):
+            if not isinstance(obj, base):
+                raise ConfigError(f"Layer.{nm}: expected a {base.__name__}, got "
+                                  f"{type(obj).__name__} {obj!r:.80}")
+
+    def parts(self) -> tuple[Component, ...]:
+        return self.preexp, self.schedule, self.drift
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(c.reads() for c in self.parts()))
+
+    def columns(self) -> frozenset[str]:
+        return frozenset().union(*(c.columns() for c in self.parts()))
+
 
 # --------------------------------------------------------------------------- choice
-class ChoiceRule(abc.ABC):
+class ChoiceRule(Component, abc.ABC):
     """Log choice probabilities over items from their support ``a`` ``(L,)``."""
 
     @abc.abstractmethod
@@ -378,6 +456,8 @@ class PowerChoice(ChoiceRule):
     floor: float = LB
     skip_unit_exponent: bool = True
 
+    PARAMS = ("sensitivity",)
+
     def logp(self, a, recallable, p):
         s = self._strengths(a, recallable, p)
         return _masked_log(s, recallable) - jnp.log(jnp.sum(s))
@@ -390,12 +470,16 @@ class PowerChoice(ChoiceRule):
     def _strengths(self, a, recallable, p):
         tau = value_of(p, self.sensitivity)
         a = jnp.where(recallable, a, 0.0)
-        pos = a > 0
+        # a subnormal support counts as 0 (as float32 with flush-to-zero computes it): the
+        # derivative of log(a) there is 1/a = inf and the chain rule gave 0 * inf = NaN
+        pos = a >= jnp.finfo(a.dtype).tiny
         loga = jnp.log(jnp.where(pos, a, 1.0))
         m = jnp.max(jnp.where(pos, loga, -jnp.inf))
         any_pos = jnp.any(pos)
         m = jnp.where(any_pos, m, 0.0)
-        scaled = jnp.where(pos, jnp.exp(tau * (loga - m)), 0.0)
+        # the exponent is masked *before* exp: for a zero support exp(tau (0 - m))
+        # overflows to inf and its gradient 0 * inf = NaN reached every parameter
+        scaled = jnp.exp(jnp.where(pos, tau * (loga - m), -jnp.inf))
         if self.skip_unit_exponent:
             scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
         return jnp.where(recallable, scaled + self.floor, 0.0)
@@ -406,6 +490,8 @@ class ExponentialChoice(ChoiceRule):
     """cymr: ``P(i) ∝ exp(2 max(a_i, 1e-6) / max(T, 1e-6))`` over recallable items."""
 
     temperature: str = "T"
+
+    PARAMS = ("temperature",)
 
     def logp(self, a, recallable, p):
         T = value_of(p, self.temperature)
@@ -425,7 +511,7 @@ class StopState(NamedTuple):
     list_length: int
 
 
-class StopRule(abc.ABC):
+class StopRule(Component, abc.ABC):
     """Probability of stopping now, a scalar in ``[0, 1]`` (1 once nothing is left)."""
 
     @abc.abstractmethod
@@ -443,6 +529,8 @@ class PositionalStop(StopRule):
     growth: str = "stop_probability_growth"
     cap: float = LB
 
+    PARAMS = ("scale", "growth")
+
     def __call__(self, p, s):
         ps = jnp.minimum(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),
                          1.0 - self.cap * s.n_recallable)
@@ -457,6 +545,8 @@ class ExponentialStop(StopRule):
     growth: str = "X2"
     lo: float = 1e-6
     hi: float = 1.0 - 1e-6
+
+    PARAMS = ("scale", "growth")
 
     def __call__(self, p, s):
         ps = jnp.clip(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),

@@ -83,6 +83,12 @@ def _spec(variant: Variant, free: Any, fixed: Any) -> tuple[list[str], np.ndarra
                           f"{variant.name!r}; expected names from {list(names)}")
     if not free_b:
         raise ConfigError("free: expected at least one free parameter")
+    unread = sorted(set(free_b) - variant.reads() - set(cls.FLAGS))
+    if unread:
+        raise ConfigError(f"free: parameter(s) {unread} are read by no component of variant "
+                          f"{variant.name!r}: fitting them would not change the likelihood "
+                          f"but would count in k; parameters it reads: "
+                          f"{sorted(variant.reads())}")
     flags = sorted(set(free_b) & set(cls.FLAGS))
     if flags:
         raise ConfigError(f"free: {flags} are switches (0/1), not fittable; set them in "

@@ -110,15 +110,18 @@ def _reinstate(variant: Variant, p: dict, cs, mfcs, r: jax.Array):
                  for c, f, ly in zip(cs, mfcs, variant.layers, strict=True))
 
 
-def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable, item=None):
+def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable, item=None,
+                 choice_mask=None):
     """``(log P(i | recall), P_stop)`` before recall ``j``: the ``(L,)`` log-probabilities
-    of all items, or the scalar one of ``item`` when given."""
+    of all items, or the scalar one of ``item`` when given. ``choice_mask`` (default
+    ``recallable``) is the mask the choice rule sees."""
     a = _support(cs, mcfs)
     n_rec = jnp.sum(recallable)
     p_stop = variant.stop(p, StopState(j, n_rec, a, recallable, L))
+    mask = recallable if choice_mask is None else choice_mask
     if item is None:
-        return variant.choice.logp(a, recallable, p), p_stop
-    return variant.choice.log_prob(a, recallable, p, item), p_stop
+        return variant.choice.logp(a, mask, p), p_stop
+    return variant.choice.log_prob(a, mask, p, item), p_stop
 
 
 def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
@@ -140,7 +143,11 @@ def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
     def step(carry, j):
         cs, recallable = carry
         r = jnp.maximum(rec[j] - 1, 0)
-        lp_r, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable, r)
+        # the choice is scored only while j < n; from then on it sees every item as
+        # recallable (when none is, its log normaliser is log 0 and the unused branch's
+        # gradient 0 * inf = NaN would poison the sum)
+        lp_r, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable, r,
+                                    choice_mask=jnp.where(j < n, recallable, True))
         # double-where keeps gradients finite in the branch that is not selected
         log_recall = jnp.log1p(-jnp.where(j < n, p_stop, 0.0)) + lp_r
         log_stop = jnp.log(jnp.where(j == n, p_stop, 1.0))

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from ._components import (
     ChoiceRule,
+    Component,
     ContextRule,
     Drift,
     EmotionalPreexp,
@@ -66,7 +67,7 @@ from ._components import (
 )
 from ._params import Cmr3Params, CymrParams, EcmrParams, EcmrSalienceParams, JaxcmrParams
 
-__all__ = ["Variant", "register_variant", "get_variant", "available_variants"]
+__all__ = ["Variant", "register_variant", "get_variant", "available_variants", "traced_reads"]
 
 
 @dataclass(frozen=True)
@@ -109,44 +110,151 @@ class Variant:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"name: expected a non-empty string, got {self.name!r}")
-        if not (isinstance(self.params, type) and hasattr(self.params, "names")):
-            raise ConfigError(f"params: expected a typed parameter class, got {self.params!r}")
-        if not self.layers or not all(isinstance(x, Layer) for x in self.layers):
-            raise ConfigError("layers: expected a non-empty tuple of Layer")
+        if not (isinstance(self.params, type) and hasattr(self.params, "names")
+                and isinstance(getattr(self.params, "BOUNDS", None), dict)
+                and isinstance(getattr(self.params, "VALID", None), dict)):
+            raise ConfigError(f"params: expected a typed parameter class (a subclass of the "
+                              f"package's parameter base with VALID and BOUNDS), got "
+                              f"{self.params!r}")
+        layers = self.layers
+        if isinstance(layers, list):  # a list is accepted, stored as a (hashable) tuple
+            layers = tuple(layers)
+            object.__setattr__(self, "layers", layers)
+        if not (isinstance(layers, tuple) and layers
+                and all(isinstance(x, Layer) for x in layers)):
+            raise ConfigError(f"layers: expected a non-empty tuple of Layer, got "
+                              f"{type(layers).__name__} {layers!r:.80}")
         for nm, obj, base in (("context", self.context, ContextRule),
                               ("choice", self.choice, ChoiceRule),
                               ("stop", self.stop, StopRule)):
             if not isinstance(obj, base):
                 raise ConfigError(f"{nm}: expected a {base.__name__}, got "
                                   f"{type(obj).__name__}")
+        for nm in ("features", "free"):
+            val = getattr(self, nm)
+            if isinstance(val, list):
+                val = tuple(val)
+                object.__setattr__(self, nm, val)
+            if not (isinstance(val, tuple) and all(isinstance(x, str) for x in val)):
+                raise ConfigError(f"{nm}: expected a tuple of names, got {val!r:.80}")
+            dup = sorted({x for x in val if val.count(x) > 1})
+            if dup:
+                raise ConfigError(f"{nm}: names {dup} are given more than once")
+        if not (isinstance(self.learn_after, (bool, str))):
+            raise ConfigError(f"learn_after: expected True, False or the name of a 0/1 switch "
+                              f"parameter, got {self.learn_after!r}")
         names = set(self.params.names())
-        if isinstance(self.learn_after, str) and self.learn_after not in names:
-            raise ConfigError(f"learn_after: {self.learn_after!r} is not a parameter of "
-                              f"{self.params.__name__}")
+        flags = set(getattr(self.params, "FLAGS", ()))
+        if isinstance(self.learn_after, str) and self.learn_after not in flags:
+            raise ConfigError(f"learn_after: {self.learn_after!r} is not a switch (FLAGS) of "
+                              f"{self.params.__name__}; its switches: {sorted(flags)}")
+        for where, comp in self.components():
+            unknown = sorted(comp.reads() - names)
+            if unknown:
+                raise ConfigError(
+                    f"{where}: {type(comp).__name__} reads parameter(s) {unknown}, which "
+                    f"{self.params.__name__} does not have; its parameters: "
+                    f"{sorted(names)}")
+            missing = sorted(comp.columns() - set(self.features))
+            if missing:
+                raise ConfigError(
+                    f"{where}: {type(comp).__name__} reads data column(s) {missing}; add "
+                    f"them to features (got features={self.features})")
         unknown = sorted(set(self.free) - names)
         if unknown:
             raise ConfigError(f"free: unknown parameter(s) {unknown} for "
                               f"{self.params.__name__}")
+        unread = sorted(set(self.free) - self.reads())
+        if unread:
+            raise ConfigError(f"free: parameter(s) {unread} are read by no component of "
+                              f"variant {self.name!r} (fitting them would not change the "
+                              "likelihood but would count in k)")
+        bad_flags = sorted(set(self.free) & flags)
+        if bad_flags:
+            raise ConfigError(f"free: {bad_flags} are switches (0/1), not fittable")
+
+    def components(self) -> list[tuple[str, Component]]:
+        """``(where, component)`` for every component, e.g. ``("layers[0]", Layer(...))``."""
+        return [*((f"layers[{i}]", lay) for i, lay in enumerate(self.layers)),
+                ("context", self.context), ("choice", self.choice), ("stop", self.stop)]
+
+    def reads(self) -> frozenset[str]:
+        """Every parameter name some component reads (with a ``learn_after`` switch)."""
+        out = frozenset().union(*(c.reads() for _, c in self.components()))
+        return out | ({self.learn_after} if isinstance(self.learn_after, str) else set())
 
     def names(self) -> tuple[str, ...]:
         """Parameter names in canonical (``theta``) order."""
         return self.params.names()
 
     def default_free(self) -> tuple[str, ...]:
+        """The variant's ``free`` or, when empty, every parameter some component reads
+        that is not a switch (canonical order)."""
         flags = set(getattr(self.params, "FLAGS", ()))
-        return self.free or tuple(n for n in self.names() if n not in flags)
+        reads = self.reads()
+        return self.free or tuple(n for n in self.names() if n in reads and n not in flags)
 
 
 _REGISTRY: dict[str, Variant] = {}
 
 
-def register_variant(variant: Variant, *, overwrite: bool = False) -> Variant:
-    """Add ``variant`` to the registry under ``variant.name`` (returns it)."""
+def traced_reads(variant: Variant, L: int = 3) -> frozenset[str]:
+    """The parameter names the model actually reads: traces one list of ``L`` items
+    (study and recall, no computation: ``jax.eval_shape``) with a parameter dict that
+    records every lookup."""
+    import jax
+    import jax.numpy as jnp
+
+    from ._model import _recall_events, study
+
+    seen: set[str] = set()
+
+    class _Recording(dict):
+        def __getitem__(self, key):
+            seen.add(key)
+            return super().__getitem__(key)
+
+        def get(self, key, default=None):
+            seen.add(key)
+            return super().get(key, default)
+
+    base = variant.params()
+    p = _Recording({n: jnp.asarray(float(getattr(base, n))) for n in variant.names()})
+    aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.features}}
+    rec = jnp.zeros(L, dtype=jnp.int32).at[0].set(1)
+
+    def run():
+        return _recall_events(p, variant, L, study(p, variant, L, aux), rec)
+
+    try:
+        jax.eval_shape(run)
+    except KeyError as e:
+        raise ConfigError(f"variant {variant.name!r}: a component reads {e.args[0]!r}, "
+                          f"which is neither a parameter of {variant.params.__name__} nor a "
+                          f"feature of the variant ({variant.features})") from None
+    return frozenset(seen)
+
+
+def register_variant(variant: Variant, *, overwrite: bool = False,
+                     _trace: bool = True) -> Variant:
+    """Add ``variant`` to the registry under ``variant.name`` (returns it).
+
+    Checks what the components declare they read (:meth:`Component.reads`) against what
+    the model reads when traced (:func:`traced_reads`): a component that reads a
+    parameter it does not declare is a :class:`~engramlab.errors.ConfigError` here (its
+    parameter would be left out of the default free set and of ``k``)."""
     if not isinstance(variant, Variant):
         raise ConfigError(f"variant: expected a Variant, got {type(variant).__name__}")
     if variant.name in _REGISTRY and not overwrite and _REGISTRY[variant.name] != variant:
         raise ConfigError(f"variant: {variant.name!r} is already registered; pass "
                           "overwrite=True to replace it")
+    if _trace:
+        undeclared = sorted(traced_reads(variant) - variant.reads())
+        if undeclared:
+            raise ConfigError(
+                f"variant {variant.name!r}: its components read parameter(s) {undeclared} "
+                "that none declares; name them in the component (fields listed in its "
+                "PARAMS, or override reads())")
     _REGISTRY[variant.name] = variant
     return variant
 
@@ -175,13 +283,14 @@ _TEMPORAL = Layer(LocalistPreexp(own="set"), PrimacySchedule())
 JAXCMR = register_variant(Variant(
     "jaxcmr", JaxcmrParams, (_TEMPORAL,), UnitRho(), PowerChoice(), PositionalStop(),
     learn_after="learn_after_context_update", free=_JAXCMR_FREE,
-    description="jaxcmr's base CMR, as its code computes it"))
+    description="jaxcmr's base CMR, as its code computes it"), _trace=False)
 
 PAPER = register_variant(Variant(
     "paper", JaxcmrParams, (Layer(LocalistPreexp(own="add"), PrimacySchedule()),),
     ScalarRho(), PowerChoice(), PositionalStop(),
     learn_after="learn_after_context_update", free=_JAXCMR_FREE,
-    description="base CMR with the papers' scalar rho and additive item support"))
+    description="base CMR with the papers' scalar rho and additive item support"),
+    _trace=False)
 
 CYMR = register_variant(Variant(
     "cymr", CymrParams,
@@ -190,7 +299,7 @@ CYMR = register_variant(Variant(
     ScalarRho(), ExponentialChoice(), ExponentialStop(), learn_after=True, event_floor=1e-5,
     free=("B_enc", "B_start", "B_rec", "Lfc", "Lcf", "Dcf", "Acf", "P1", "P2", "T", "X1",
           "X2"),
-    description="cymr's CMR with config_loc_cmr"))
+    description="cymr's CMR with config_loc_cmr"), _trace=False)
 
 
 _EMO_FREE = _JAXCMR_FREE + ("emotion_scale",)
@@ -208,7 +317,7 @@ def _emotional(name: str, params: type, poles: str, description: str, *,
     return register_variant(Variant(
         name, params, (temporal, emotional), UnitRho(), PowerChoice(), PositionalStop(),
         learn_after="learn_after_context_update", features=features, free=free,
-        description=description))
+        description=description), _trace=False)
 
 
 ECMR = _emotional("ecmr", EcmrParams, "emotional/neutral",
