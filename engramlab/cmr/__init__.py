@@ -33,6 +33,8 @@ __getattr__, __dir__, __all__ = attach(
         "prepare": "._api", "make_loglik": "._api", "LoglikFunction": "._api",
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
         "default_free": "._fit",
+        "recover": "._recovery", "identify": "._recovery", "RecoveryResult": "._recovery",
+        "IdentifyResult": "._recovery",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
         "valence_class": "._emotion", "recall_by_valence": "._emotion",
         "spc_by_valence": "._emotion", "lag_crp_by_valence": "._emotion",
