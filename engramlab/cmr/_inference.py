@@ -72,6 +72,9 @@ ESS_MIN = 400
 _EXTRA = ("diverging", "num_steps", "accept_prob", "adapt_state.step_size",
           "potential_energy")
 _SPEC_ATTR = "engramlab_spec"
+#: posterior attribute (JSON) identifying the data a posterior was sampled on; see
+#: :func:`_data_fingerprint`
+_DATA_ATTR = "engramlab_data"
 
 
 # --------------------------------------------------------------------------- spec / priors
@@ -599,6 +602,53 @@ def _load_unit(path: Path, fp: str) -> dict[str, np.ndarray] | None:
         return {k: z[k] for k in z.files if k != "_fingerprint"}
 
 
+# --------------------------------------------------------------------------- data identity
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for b in parts:
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+def _data_fingerprint(recalls: np.ndarray, list_subject: np.ndarray) -> dict[str, Any]:
+    """What identifies the data a model was fitted to, for :func:`compare`.
+
+    **Arguments:** ``recalls`` ``(n_lists, L)`` (1-based study positions, 0-padded, in the
+    model's list order) and ``list_subject`` ``(n_lists,)`` (each list's subject).
+
+    **Returns:** a JSON-able dict: ``n_lists``; ``recalls`` (sha256 of the recalls matrix,
+    in order); ``subjects`` (sha256 of the subject labels, in order, compared as text so
+    ``1`` and ``"1"`` agree); ``lists`` (sha256 of the sorted per-list digests of
+    ``(subject, recalls row)``: the same lists in another order share it, which is how
+    :func:`compare` tells a reordering from other data).
+    """
+    rec = np.ascontiguousarray(np.asarray(recalls), dtype=np.int64)
+    subj = [str(x) for x in np.asarray(list_subject).tolist()]
+    if rec.ndim != 2 or rec.shape[0] != len(subj):
+        raise ValidationError(f"recalls: expected (n_lists, L) with one subject per list, "
+                              f"got shape {rec.shape} and {len(subj)} subject labels")
+    rows = sorted(_digest(s.encode(), r.tobytes()) for s, r in zip(subj, rec, strict=True))
+    return {"n_lists": int(rec.shape[0]),
+            "recalls": _digest(np.asarray(rec.shape, np.int64).tobytes(), rec.tobytes()),
+            "subjects": _digest("\x1f".join(subj).encode()),
+            "lists": _digest("".join(rows).encode())}
+
+
+def _data_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """What differs between two :func:`_data_fingerprint` s (empty: the same data)."""
+    if a["n_lists"] != b["n_lists"]:
+        return [f"number of lists ({a['n_lists']} vs {b['n_lists']})"]
+    same_recalls, same_subjects = a["recalls"] == b["recalls"], a["subjects"] == b["subjects"]
+    if same_recalls and same_subjects:
+        return []
+    if a.get("lists") is not None and a.get("lists") == b.get("lists"):
+        return ["list order"]
+    return ([] if same_recalls else ["recalls"]) + ([] if same_subjects else
+                                                    ["list subjects"])
+
+
 def _chain_key(key, c: int):
     import jax
 
@@ -719,8 +769,9 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       of a per-subject run ``fold_in(key, 1000 + s)`` first), so a resumed run draws the
       same numbers as an uninterrupted one.
     - ``variant``: any registered variant name.
-    - ``hierarchical``: partial pooling across subjects (``True``) or independent
-      per-subject posteriors (``False``; subjects run on Dask).
+    - ``hierarchical``: partial pooling across subjects (``True``; needs at least 2
+      subjects, one subject is a ``ConfigError``) or independent per-subject posteriors
+      (``False``; subjects run on Dask).
     - ``chains``, ``draws``, ``warmup``: NUTS chains, kept draws per chain (>= 1) and
       adaptation steps per chain (>= 0).
     - ``free``, ``fixed``: as :func:`~engramlab.cmr.fit` (names, or ``name -> (lo, hi)``;
@@ -822,6 +873,16 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     if recalls.shape[0] != ll.n_lists:
         raise ValidationError(f"data: {recalls.shape[0]} lists after cleaning but the "
                               f"likelihood has {ll.n_lists}")
+    if hierarchical and parameterization == "gibbs" and len(subjects) < 2:
+        raise ConfigError(f"parameterization: 'gibbs' draws the group spread from the "
+                          f"subjects and needs at least 2 of them, got {len(subjects)}")
+    if hierarchical and len(subjects) < 2:
+        # one subject gives the group spread nothing to learn from: its posterior would be
+        # the prior's, and the subject's own would be pulled towards an arbitrary mean
+        raise ConfigError(f"hierarchical: partial pooling needs at least 2 subjects, the "
+                          f"data have 1 (subject {subjects[0]}); sample one subject "
+                          "without pooling: hierarchical=False (on the command line "
+                          "--no-hierarchical)")
     settings = dict(hierarchical=hierarchical, subject_runs=subject_runs, chains=chains,
                     draws=draws, warmup=warmup,
                     chain_method=chain_method, target_accept=target_accept,
@@ -841,9 +902,6 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
               parameterization=parameterization, precondition=precondition,
               precision=precision)
 
-    if hierarchical and parameterization == "gibbs" and len(subjects) < 2:
-        raise ConfigError(f"parameterization: 'gibbs' draws the group spread from the "
-                          f"subjects and needs at least 2 of them, got {len(subjects)}")
     if hierarchical or subject_runs == "joint":
         n_units = 1 if chain_method == "vectorized" else chains
         what = "hierarchical" if hierarchical else "independent subjects, joint run"
@@ -999,6 +1057,8 @@ def _to_inference_data(raw, per_subject, spec, pri_obj, hierarchical, subjects, 
     idata.posterior.attrs[_SPEC_ATTR] = json.dumps(meta)
     idata.posterior.attrs["variant"] = spec.variant
     idata.posterior.attrs["hierarchical"] = int(hierarchical)
+    idata.posterior.attrs[_DATA_ATTR] = json.dumps(
+        _data_fingerprint(recalls, subj_coord[subj_idx]))
     return idata
 
 
@@ -1210,21 +1270,54 @@ def point_fits(idata: Any, data: pd.DataFrame, *, method: str = "gradient",
                 fixed=fixed, pool_size=pool_size, **fit_kw)
         r.insert(0, "subject", s)
         rows.append(r)
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs[_DATA_ATTR] = json.dumps(_frame_fingerprint(data[dsub.isin(subjects)]))
+    return out
+
+
+def _frame_fingerprint(data: pd.DataFrame) -> dict[str, Any]:
+    """:func:`_data_fingerprint` of a psifr frame, cleaned and ordered as ``sample`` does."""
+    from ._data import to_arrays
+
+    arr = to_arrays(data)
+    return _data_fingerprint(arr.recalls, arr.subject)
+
+
+def _idata_fingerprint(idata: Any) -> dict[str, Any] | None:
+    """The data fingerprint stored by :func:`sample`; for an older result without it,
+    one rebuilt from its ``observed_data`` (recalls and list subjects; ``None`` if those
+    are missing too)."""
+    raw = idata.posterior.attrs.get(_DATA_ATTR)
+    if raw is not None:
+        return json.loads(raw)
+    obs = getattr(idata, "observed_data", None)
+    if obs is None or "recalls" not in obs or "list_subject" not in obs:
+        return None
+    return _data_fingerprint(np.asarray(obs["recalls"].values),
+                             np.asarray(obs["list_subject"].values))
 
 
 def compare(results: Mapping[str, Any], *,
             point_fits: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Compare models fitted to the same data: PSIS-LOO, WAIC and (optionally) AIC / BIC.
 
+    The models must have been fitted to the same lists in the same order: the same
+    recalls of the same subjects (checked by the data fingerprint :func:`sample` stores,
+    or, for a result saved without one, rebuilt from its ``observed_data``); otherwise a
+    :class:`~engramlab.errors.ValidationError` names the two models and what differs
+    (recalls, list subjects, list order or number of lists). Different free sets are
+    fine (that is what a comparison is for) and ``k`` shows them.
+
     - ``elpd_loo`` = ``sum_i log p(y_i | y_-i)`` estimated by Pareto-smoothed importance
       sampling over lists (ArviZ ``loo``), ``se_loo``, ``p_loo``, ``n_bad_k`` (lists with
       Pareto ``k > 0.7``: the estimate is unreliable there);
+    - ``k``: free parameters per subject (the size of the model's free set);
     - ``elpd_waic``, ``se_waic``, ``p_waic``;
     - ``d_loo`` = best ``elpd_loo`` minus this model's, ``d_se`` its standard error from
       the pointwise differences (``sqrt(n var(d_i))``);
-    - with ``point_fits`` (name -> table of :func:`point_fits`): ``logl`` (summed maxima),
-      ``k`` (free parameters summed over subjects), ``aic = 2k - 2 logl`` and
+    - with ``point_fits`` (name -> table of :func:`point_fits`, checked against the
+      model's data when the table carries a fingerprint): ``logl`` (summed maxima),
+      ``k_total`` (free parameters summed over subjects), ``aic = 2k - 2 logl`` and
       ``bic = sum_s (k_s ln n_s - 2 logl_s)`` with ``n_s`` the subject's lists.
 
     **Returns:** one row per model, sorted by ``elpd_loo`` (best first).
@@ -1234,11 +1327,15 @@ def compare(results: Mapping[str, Any], *,
     if not isinstance(results, Mapping) or len(results) == 0:
         raise ValidationError(f"results: expected a non-empty dict name -> InferenceData, "
                               f"got {results!r}"[:200])
-    n_lists = {}
+    n_lists: dict[str, int] = {}
+    prints: dict[str, dict[str, Any]] = {}
     rows, pointwise = [], {}
     for name, idata in results.items():
-        _meta(idata)
+        meta = _meta(idata)
         n_lists[name] = int(idata.log_likelihood.sizes["list"])
+        fp = _idata_fingerprint(idata)
+        if fp is not None:
+            prints[name] = fp
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # surfaced as n_bad_k / waic_warning columns
             loo = az.loo(idata, pointwise=True)
@@ -1247,11 +1344,10 @@ def compare(results: Mapping[str, Any], *,
         pointwise[name] = np.asarray(loo.loo_i)
         rows.append({"model": name, "elpd_loo": float(loo.elpd_loo), "se_loo": float(loo.se),
                      "p_loo": float(loo.p_loo), "n_bad_k": int((k > 0.7).sum()),
+                     "k": len(meta["spec"]["free"]),
                      "elpd_waic": float(waic.elpd_waic), "se_waic": float(waic.se),
                      "p_waic": float(waic.p_waic), "waic_warning": bool(waic.warning)})
-    if len(set(n_lists.values())) > 1:
-        raise ValidationError(f"results: models must be fitted to the same lists; got list "
-                              f"counts {n_lists}")
+    _check_same_data(n_lists, prints)
     tab = pd.DataFrame(rows).set_index("model")
     best = tab["elpd_loo"].idxmax()
     tab["d_loo"] = tab["elpd_loo"].max() - tab["elpd_loo"]
@@ -1263,8 +1359,40 @@ def compare(results: Mapping[str, Any], *,
                 raise ValidationError(f"point_fits: expected a table for model {m!r}, got "
                                       f"keys {sorted(point_fits)}")
             pf = point_fits[m]
+            raw = getattr(pf, "attrs", {}).get(_DATA_ATTR)
+            if raw is not None and m in prints:
+                diff = _data_differences(prints[m], json.loads(raw))
+                if diff:
+                    raise ValidationError(f"point_fits[{m!r}]: fitted to other data than "
+                                          f"model {m!r}'s posterior (what differs: "
+                                          f"{', '.join(diff)}); fit the same lists")
             tab.loc[m, "logl"] = float(pf["logl"].sum())
-            tab.loc[m, "k"] = int(pf["k"].sum())
+            tab.loc[m, "k_total"] = int(pf["k"].sum())
             tab.loc[m, "aic"] = float((2 * pf["k"] - 2 * pf["logl"]).sum())
             tab.loc[m, "bic"] = float((pf["k"] * np.log(pf["n_lists"]) - 2 * pf["logl"]).sum())
     return tab.sort_values("elpd_loo", ascending=False)
+
+
+def _check_same_data(n_lists: Mapping[str, int], prints: Mapping[str, Mapping[str, Any]]
+                     ) -> None:
+    """Refuse models fitted to different data (:func:`compare`); ``prints`` holds the
+    models with a data fingerprint, the others are checked by list count only (with a
+    warning)."""
+    names = list(n_lists)
+    blind = [m for m in names if m not in prints]
+    if blind:
+        warnings.warn(f"results: {blind} carry neither a data fingerprint nor observed "
+                      "recalls (saved by an older engramlab?); only their number of lists "
+                      "is checked, not that they were fitted to the same recalls of the "
+                      "same subjects in the same order", UserWarning, stacklevel=3)
+    if len(set(n_lists.values())) > 1:
+        raise ValidationError(f"results: models must be fitted to the same lists; got list "
+                              f"counts {n_lists}")
+    have = [m for m in names if m in prints]
+    for m in have[1:]:
+        diff = _data_differences(prints[have[0]], prints[m])
+        if diff:
+            raise ValidationError(f"results: models {have[0]!r} and {m!r} were fitted to "
+                                  f"different data (what differs: {', '.join(diff)}); "
+                                  "compare needs every model fitted to the same lists in "
+                                  "the same order")

@@ -86,9 +86,11 @@ def plot_subject_posteriors(idata: Any, names: list[str] | None = None, *,
 
 def plot_compare(table: Any, ax: Any = None, *, title: str = "Model comparison") -> Any:
     """ELPD (PSIS-LOO) of each model with ±1 and ±2 standard errors of its difference from
-    the best model (higher is better); AIC/BIC differences, when present, as text. Returns
-    the Axes."""
-    ax = get_ax(ax, figsize=(6.5, 0.9 + 0.7 * len(table)))
+    the best model (higher is better); each model's label gives its number of free
+    parameters ``k`` (the table's ``k`` column, when present) and, when present, its AIC/BIC
+    differences. The legend sits above the axes, clear of every error bar. Returns the
+    Axes."""
+    ax = get_ax(ax, figsize=(6.5, 1.4 + 0.7 * len(table)))
     models = list(table.index)
     y = np.arange(len(models))[::-1]
     elpd = table["elpd_loo"].to_numpy()
@@ -102,6 +104,8 @@ def plot_compare(table: Any, ax: Any = None, *, title: str = "Model comparison")
     labels = []
     for m in models:
         lab = str(m)
+        if "k" in table and np.isfinite(table.loc[m, "k"]):
+            lab += f" (k = {int(table.loc[m, 'k'])})"
         if "aic" in table and np.isfinite(table.loc[m, "aic"]):
             lab += (f"\nΔAIC {table.loc[m, 'aic'] - table['aic'].min():.1f}, "
                     f"ΔBIC {table.loc[m, 'bic'] - table['bic'].min():.1f}")
@@ -109,6 +113,8 @@ def plot_compare(table: Any, ax: Any = None, *, title: str = "Model comparison")
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel("expected log predictive density (lists)")
     ax.set_ylim(-0.7, len(models) - 0.3)
-    ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(title, pad=24)
+    # above the axes (under the title): in the data area it could cover an error bar
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8,
+              frameon=False, borderaxespad=0.2)
     return ax
