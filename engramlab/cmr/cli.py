@@ -6,6 +6,9 @@ of JAX).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +38,8 @@ _Params = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON or TOML file of parameter values (missing names keep "
     "the variant's defaults).")]
 _Set = Annotated[list[str] | None, typer.Option(
-    "--set", help="NAME=VALUE parameter override (repeatable).")]
+    "--set", help="NAME=VALUE parameter override (repeatable); VARIANT:NAME=VALUE sets it "
+    "for that variant only, NAME=VALUE for every requested variant that has NAME.")]
 _Pool = Annotated[int | None, typer.Option(
     "--pool-size", min=1, help="cymr variant: localist pool size (default max item_index + 1).")]
 
@@ -71,27 +75,139 @@ def _load_data(data: str, subjects: list[str] | None) -> Any:
     return df
 
 
-def _params(variant: str, params: Path | None, sets: list[str] | None) -> Any:
-    import math
+@dataclass(frozen=True)
+class VariantOptions:
+    """The ``--free`` and ``--set`` values that apply to one variant.
 
+    ``free``: name -> ``(lo, hi)`` bounds, or ``None`` for the class's default bounds
+    (empty: none given for this variant, so its default free set); ``sets``: name ->
+    value.
+    """
+
+    free: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    sets: dict[str, float] = field(default_factory=dict)
+
+
+def _split_item(option: str, item: str, variants: Sequence[str]
+                ) -> tuple[str | None, str, str | None]:
+    """``[VARIANT:]NAME[=VALUE]`` -> ``(variant or None, name, value or None)``; the
+    variant must be one of ``variants``."""
     from ..errors import ConfigError
+
+    left, sep, value = item.partition("=")
+    target, colon, name = left.rpartition(":")
+    target, name = target.strip(), name.strip()
+    if not name or (colon and not target):
+        raise ConfigError(f"{option}: expected [VARIANT:]NAME{'=...' if sep else ''}, "
+                          f"got {item!r}")
+    if colon and target not in variants:
+        raise ConfigError(f"{option}: {item!r} names variant {target!r}, which is not "
+                          f"requested (--variant {' '.join(variants)})")
+    return (target if colon else None), name, (value if sep else None)
+
+
+def _parse_bounds(item: str, value: str | None) -> tuple[float, float] | None:
+    """``LO:HI`` of ``--free NAME=LO:HI`` (``None`` when no ``=`` was given)."""
+    from ..errors import ConfigError
+
+    if value is None:
+        return None
+    lo, colon, hi = value.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise ConfigError(f"--free: expected NAME=LO:HI or VARIANT:NAME=LO:HI, got "
+                          f"{item!r}") from None
+
+
+def _parse_value(item: str, name: str, value: str | None) -> float:
+    """The number of ``--set NAME=VALUE``: finite, or a ``ConfigError``."""
+    from ..errors import ConfigError
+
+    if value is None:
+        raise ConfigError(f"--set: expected NAME=VALUE or VARIANT:NAME=VALUE, got {item!r}")
+    try:
+        x = float(value)
+    except ValueError:
+        raise ConfigError(f"--set: {name} needs a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ConfigError(f"--set: {name} needs a finite number, got {value!r}")
+    return x
+
+
+def per_variant_options(free: Sequence[str] | None, sets: Sequence[str] | None,
+                        variants: Sequence[str]) -> dict[str, VariantOptions]:
+    """Distribute ``--free`` and ``--set`` over the requested variants.
+
+    ``--free NAME`` / ``--free NAME=LO:HI`` and ``--set NAME=VALUE`` apply to every
+    requested variant that has a parameter ``NAME``; ``VARIANT:NAME...`` only to that
+    variant (and wins over an unprefixed value for it). A name that no requested variant
+    has (or that the named variant lacks) is a :class:`~engramlab.errors.ConfigError`
+    naming the option, the name and the variants' parameter names (exit 2 on the CLI).
+
+    **Returns:** variant -> :class:`VariantOptions`, for every variant in ``variants``.
+    """
+    from ..errors import ConfigError
+    from ._params import params_class
+
+    names = {v: tuple(params_class(v).names()) for v in variants}
+    out = {v: VariantOptions() for v in variants}
+    prefixed: dict[str, set[tuple[str, str]]] = {"--free": set(), "--set": set()}
+
+    def known(option: str, item: str, target: str | None, name: str) -> list[str]:
+        where = [target] if target is not None else list(variants)
+        hit = [v for v in where if name in names[v]]
+        if not hit:
+            listed = "; ".join(f"{v}: {', '.join(names[v])}" for v in where)
+            whose = f"variant {target}" if target is not None else (
+                "any requested variant" if len(where) > 1 else f"variant {where[0]}")
+            given = f" (in {item!r})" if item.strip() != name else ""
+            raise ConfigError(f"{option}: {name!r}{given} is not a parameter of {whose}; "
+                              f"parameters: {listed}")
+        return hit
+
+    for option, items in (("--free", free), ("--set", sets)):
+        for item in items or []:
+            target, name, value = _split_item(option, item, variants)
+            parsed: Any = (_parse_bounds(item, value) if option == "--free"
+                           else _parse_value(item, name, value))
+            for v in known(option, item, target, name):
+                if target is None and (v, name) in prefixed[option]:
+                    continue            # VARIANT:NAME given: it wins for that variant
+                if target is not None:
+                    prefixed[option].add((v, name))
+                (out[v].free if option == "--free" else out[v].sets)[name] = parsed
+    return out
+
+
+def _params(variant: str, params: Path | None, sets: list[str] | None | dict[str, float]
+            ) -> Any:
+    """The variant's parameters: class defaults, then ``--params``, then ``--set``
+    (``NAME=VALUE`` strings, or values already parsed by :func:`per_variant_options`)."""
     from ._params import params_class
 
     cls = params_class(variant)
     values = cls().to_dict()
     if params is not None:
         values.update(read_mapping_arg(params, "--params"))
-    for s in sets or []:
-        name, sep, val = s.partition("=")
-        if not sep:
-            raise ConfigError(f"--set: expected NAME=VALUE, got {s!r}")
-        try:
-            values[name.strip()] = float(val)
-        except ValueError:
-            raise ConfigError(f"--set: {name.strip()} needs a number, got {val!r}") from None
-        if not math.isfinite(values[name.strip()]):
-            raise ConfigError(f"--set: {name.strip()} needs a finite number, got {val!r}")
+    if not isinstance(sets, dict):
+        sets = per_variant_options(None, sets, [variant])[variant].sets
+    values.update(sets)
     return cls.from_mapping(values, name="--params/--set")
+
+
+def _free_spec(variant: str, opts: VariantOptions) -> dict[str, tuple[float, float]] | None:
+    """``free=`` for the library: the given names with their bounds (the class's default
+    bounds where none were given), or ``None`` (the variant's default free set)."""
+    from ._params import params_class
+
+    if not opts.free:
+        return None
+    bounds = params_class(variant).BOUNDS
+    return {n: (b if b is not None else tuple(bounds.get(n, (0.0, 1.0))))
+            for n, b in opts.free.items()}
 
 
 @app.command()
@@ -117,7 +233,8 @@ def loglik(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Vari
 def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant = "jaxcmr",
         method: Annotated[str, typer.Option(help="de or gradient.")] = "de",
         free: Annotated[list[str] | None, typer.Option(
-            "--free", help="Free parameter (repeatable; default: the variant's set).")] = None,
+            "--free", help="Free parameter, NAME or NAME=LO:HI (repeatable; default: the "
+            "variant's set with its class bounds).")] = None,
         params: _Params = None, set_: _Set = None, pool_size: _Pool = None,
         per_subject: Annotated[bool, typer.Option(
             help="Fit every subject separately on Dask.")] = False,
@@ -139,14 +256,17 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
     from ._fit import fit as fit_fn
 
     df = _load_data(data, subject)
-    p = _params(variant, params, set_).to_dict()
-    free_names = list(free) if free else list(DEFAULT_FREE[variant])
+    opts = per_variant_options(free, set_, [variant])[variant]
+    p = _params(variant, params, opts.sets).to_dict()
+    free_spec = _free_spec(variant, opts)
+    free_names = list(free_spec) if free_spec else list(DEFAULT_FREE[variant])
     ll_max = float(df["position"].max()) if "position" in df and len(df) else 1.0
     check_budget({"--maxiter": maxiter, "--popsize": popsize, "--n-starts": n_starts},
                  work=8.0 * max(maxiter, 1) * max(popsize, 1) * max(n_starts, 1)
                  * max(len(free_names), 1) * len(df) * ll_max**2)
     fixed = {k: v for k, v in p.items() if k not in free_names}
-    kw = dict(variant=variant, method=method, free=free_names, fixed=fixed, seed=seed,
+    kw = dict(variant=variant, method=method, free=free_spec or free_names, fixed=fixed,
+              seed=seed,
               maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size)
     if per_subject:
         table = fit_subjects(df, scheduler=scheduler, workers=workers, quiet=quiet, **kw)
@@ -208,8 +328,9 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                "same data: LOO/WAIC table and figure). Default jaxcmr.")] = None,
            free: Annotated[list[str] | None, typer.Option(
                "--free", help="Free parameter, NAME or NAME=LO:HI (repeatable; default: the "
-               "variant's set with its class bounds). With several variants each uses the "
-               "names it has.")] = None,
+               "variant's set with its class bounds). NAME applies to every requested "
+               "variant that has it, VARIANT:NAME[=LO:HI] to that variant only; a variant "
+               "given no names keeps its default set.")] = None,
            params: _Params = None, set_: _Set = None, pool_size: _Pool = None,
            hierarchical: Annotated[bool, typer.Option(
                help="Partial pooling across subjects (else independent subjects).")] = True,
@@ -252,7 +373,6 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
     import jax
 
     from .._io import save_figure, write_text
-    from ..errors import ConfigError
     from ..plots.inference import plot_compare, plot_ppc
     from ._fit import DEFAULT_FREE
     from ._inference import compare, diagnostics, point_fits, posterior_predictive, save_inference
@@ -260,34 +380,18 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
     from ._params import params_class
 
     df = _load_data(data, subject)
-    variants = list(variant) if variant else ["jaxcmr"]
+    variants = list(dict.fromkeys(variant)) if variant else ["jaxcmr"]
     results, fits = {}, {}
     known = {v: params_class(v) for v in variants}
-    parsed: dict[str, tuple[float, float] | None] = {}
-    for f in free or []:
-        name, sep, rng = f.partition("=")
-        name = name.strip()
-        if sep:
-            lo, colon, hi = rng.partition(":")
-            try:
-                parsed[name] = (float(lo), float(hi))
-            except ValueError:
-                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}") from None
-            if not colon:
-                raise ConfigError(f"--free: expected NAME=LO:HI, got {f!r}")
-        else:
-            parsed[name] = None
-        if not any(name in cls.names() for cls in known.values()):
-            raise ConfigError(f"--free: unknown parameter {name!r} for variant(s) {variants}")
+    options = per_variant_options(free, set_, variants)
     for v in variants:
-        cls = known[v]
-        # with several variants each takes the --free names it has
-        mine = {n: (b if b is not None else tuple(cls.BOUNDS[n]))
-                for n, b in parsed.items() if n in cls.names()}
-        free_spec: Any = mine or None
-        p = _params(v, params, set_ if len(variants) == 1 else None).to_dict()
-        names = list(free_spec) if free_spec else None
-        free_names = names or list(DEFAULT_FREE.get(v, cls.BOUNDS))
+        opts = options[v]
+        free_spec = _free_spec(v, opts)
+        if free and not free_spec:
+            typer.echo(f"[{v}] no --free name applies to {v}: sampling its default free set "
+                       f"({', '.join(DEFAULT_FREE.get(v, known[v].BOUNDS))})")
+        p = _params(v, params, opts.sets).to_dict()
+        free_names = list(free_spec) if free_spec else list(DEFAULT_FREE.get(v, known[v].BOUNDS))
         fixed = {k: val for k, val in p.items() if k not in free_names}
         vdir = out / v
         idata = sample_fn(df, key=jax.random.key(seed), variant=v, hierarchical=hierarchical,
