@@ -174,8 +174,11 @@ class Variant:
             raise ConfigError(f"free: {bad_flags} are switches (0/1), not fittable")
 
     def components(self) -> list[tuple[str, Component]]:
-        """``(where, component)`` for every component, e.g. ``("layers[0]", Layer(...))``."""
-        return [*((f"layers[{i}]", lay) for i, lay in enumerate(self.layers)),
+        """``(where, component)`` for every component, e.g.
+        ``("layers[0].schedule", PrimacySchedule(...))``."""
+        parts = ("preexp", "schedule", "drift")
+        return [*((f"layers[{i}].{nm}", getattr(lay, nm)) for i, lay in enumerate(self.layers)
+                  for nm in parts),
                 ("context", self.context), ("choice", self.choice), ("stop", self.stop)]
 
     def reads(self) -> frozenset[str]:
