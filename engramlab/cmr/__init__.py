@@ -32,7 +32,7 @@ __getattr__, __dir__, __all__ = attach(
         "log_likelihood": "._api", "simulate": "._api", "trial_logliks": "._api",
         "prepare": "._api", "make_loglik": "._api", "LoglikFunction": "._api",
         "fit": "._fit", "fit_subjects": "._fit", "save_fits": "._fit",
-        "default_free": "._fit",
+        "default_free": "._fit", "profile": "._fit",
         "recover": "._recovery", "identify": "._recovery", "RecoveryResult": "._recovery",
         "IdentifyResult": "._recovery",
         "recall_curves": "._analysis", "compare_curves": "._analysis",

@@ -3,10 +3,10 @@
 - ``method="de"``: :func:`scipy.optimize.differential_evolution` with
   ``vectorized=True``: every generation's whole population is scored in one jitted call
   (``vmap`` over parameter vectors and over lists), as jaxcmr does.
-- ``method="gradient"``: ``16 n_starts`` random points are scored in one vectorised call
-  and L-BFGS runs from the best ``n_starts`` of them, on the unbounded transform
-  ``theta = lo + (hi - lo) sigmoid(z)``, with exact gradients from ``jax.grad`` of the
-  log-likelihood (float64).
+- ``method="gradient"``: random points are scored in one vectorised call and L-BFGS-B
+  (bounded to the box) runs from the best of them and the class defaults, in rounds
+  until two runs agree, with exact gradients from ``jax.grad`` of the log-likelihood
+  (float64). DE's best member is one start of the same search.
 
 The objective is the negative log-likelihood (cymr: with its 1e-5 event clip).
 :func:`fit_subjects` fits each subject separately on Dask (in-process ``LocalCluster`` by
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ import pandas as pd
 from .._io import write_with
 from .._progress import make_progress
 from .._validation import check_choice, check_int
-from ..errors import ConfigError
+from ..errors import ConfigError, ConvergenceWarning, DivergenceError
 from ._api import prepare
 from ._variants import Variant, get_variant
 
-__all__ = ["fit", "fit_subjects", "save_fits", "DEFAULT_FREE", "default_free"]
+__all__ = ["fit", "fit_subjects", "save_fits", "profile", "DEFAULT_FREE", "default_free"]
 
 
 def default_free(variant: str | Variant) -> tuple[str, ...]:
@@ -121,11 +122,43 @@ def _spec(variant: Variant, free: Any, fixed: Any) -> tuple[list[str], np.ndarra
     return fnames, lo, hi, theta0
 
 
+#: Starts whose maximised log-likelihoods lie within this many log-likelihood units of
+#: the best "agree" (``n_agree``).
+AGREE_TOL = 0.1
+
+
+class _NonFinite(Exception):
+    def __init__(self, z: np.ndarray, value: float, grad: np.ndarray):
+        self.z, self.value, self.grad = z, value, grad
+
+
+class _Space:
+    """The unit search coordinates ``u`` in ``[0, 1]`` of the free parameters:
+    ``theta = lo + (hi - lo) u``. (A log scale for the wide boxes was tried: it gives
+    half of ``choice_sensitivity``'s box to values below 0.01, a uniform-choice plateau
+    on which runs and DE's population agree, and was dropped.)"""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray):
+        self.lo, self.hi = np.asarray(lo, float), np.asarray(hi, float)
+
+    def theta_np(self, u: np.ndarray) -> np.ndarray:
+        """Free parameters at unit coordinates ``u`` in ``[0, 1]``."""
+        return self.lo + (self.hi - self.lo) * u
+
+    def unit_np(self, theta: np.ndarray) -> np.ndarray:
+        return (theta - self.lo) / (self.hi - self.lo)
+
+    def args(self):
+        import jax.numpy as jnp
+
+        return (jnp.asarray(self.lo), jnp.asarray(self.hi))
+
+
 def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
         fixed: Mapping[str, float] | None = None, seed: int = 0, popsize: int = 15,
-        maxiter: int = 200, tol: float = 1e-3, n_starts: int = 4,
-        pool_size: int | None = None) -> pd.DataFrame:
+        maxiter: int | None = None, tol: float = 1e-3, n_starts: int = 4,
+        max_rounds: int = 3, pool_size: int | None = None) -> pd.DataFrame:
     """Maximum-likelihood fit of CMR to ``data`` (all lists share one parameter set).
 
     **Arguments:**
@@ -134,22 +167,52 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
       :func:`log_likelihood`).
     - ``variant``: a registered variant name (``"jaxcmr"``, ``"paper"``, ``"cymr"``, ...;
       see :func:`~engramlab.cmr.available_variants`) or a :class:`~engramlab.cmr.Variant`.
-    - ``method``: ``"de"`` (differential evolution, vectorised population) or
-      ``"gradient"`` (``n_starts`` L-BFGS runs on a sigmoid transform, exact ``jax.grad``).
+    - ``method``: ``"de"`` (differential evolution over the box, vectorised population,
+      its best member then one start of the multi-start L-BFGS search below) or
+      ``"gradient"`` (the multi-start L-BFGS search, exact ``jax.grad`` gradients,
+      float64, the class defaults one start).
     - ``free``: names (bounds from the parameter class's ``BOUNDS``) or a dict
       ``name -> (lo, hi)``; default :data:`DEFAULT_FREE`.
     - ``fixed``: values of non-free parameters (others keep the class defaults).
     - ``seed``: seeds DE's population / the gradient starts.
-    - ``popsize``, ``maxiter``, ``tol``: passed to ``differential_evolution`` (``maxiter``
-      is also the L-BFGS iteration cap).
+    - ``popsize``, ``tol``: DE's population size multiplier and tolerance;
+      ``maxiter``: DE's generations (default 200) or each L-BFGS run's iteration cap
+      (default 1000).
+    - ``n_starts``: L-BFGS runs per round (``"gradient"``); ``max_rounds``: rounds of
+      ``n_starts`` fresh starts run until two starts agree.
 
-    **Returns:** a one-row DataFrame: every parameter, ``logl`` (maximised log-likelihood),
-    ``n_lists``, ``k`` (free parameters), ``method``, ``variant``, ``n_evals``,
-    ``seconds``.
+    **The gradient search.** Every free parameter is searched in a unit coordinate
+    ``u`` in ``[0, 1]``, ``theta = lo + (hi - lo) u``, by L-BFGS-B with the box as its
+    bounds (a sigmoid transform flattens the gradient near the bounds, where estimates
+    often lie, and runs stopped there). ``max(64, 16 n_starts)`` points, uniform in
+    ``[0.02, 0.98]``, and the class defaults are scored in one vectorised call; L-BFGS
+    runs from the best ``n_starts``. A round
+    ends the search when at least two runs end within ``AGREE_TOL`` (0.1) log-likelihood
+    units of the best and the best run's L-BFGS converged; otherwise another round
+    starts, half of it near the best estimate so far (normal steps of 0.05 in unit
+    coordinates) and half from fresh screened points, up to ``max_rounds``. A run whose
+    objective or gradient becomes non-finite is abandoned (never turned into a
+    constant): if every run is, the fit raises
+    :class:`~engramlab.errors.DivergenceError` naming the parameters.
+
+    **Returns:** a one-row DataFrame: every parameter, ``logl`` (maximised
+    log-likelihood), ``n_lists``, ``k`` (free parameters), ``method``, ``variant``,
+    ``n_evals``, ``seconds``, and what the fit can tell:
+
+    - ``converged``: the best run's L-BFGS converged and another start agrees;
+      ``n_agree``: starts within 0.1 log L of the best;
+      ``n_runs``, ``n_failed``: L-BFGS runs made and abandoned (non-finite);
+    - ``at_bound``: free parameters within ``1e-3`` of their box's width of a bound;
+      ``flat``: free parameters along which the log-likelihood, the others held at the
+      estimate, changes by less than 0.5 over the whole box (then the profile likelihood
+      is flat too, so the data do not constrain it; see :func:`profile`). Both are
+      comma-separated names ("" when none).
+
+    A fit that did not converge warns (:class:`~engramlab.errors.ConvergenceWarning`).
     """
     import jax
     import jax.numpy as jnp
-    from scipy.optimize import differential_evolution, minimize
+    from scipy.optimize import differential_evolution
 
     from ._model import trials_loglik
 
@@ -157,72 +220,188 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
     method = check_choice(method, "method", ("de", "gradient"))
     seed = check_int(seed, "seed", min_value=0)
     popsize = check_int(popsize, "popsize", min_value=2)
-    maxiter = check_int(maxiter, "maxiter", min_value=1)
+    if maxiter is not None:
+        maxiter = check_int(maxiter, "maxiter", min_value=1)
     n_starts = check_int(n_starts, "n_starts", min_value=1)
+    max_rounds = check_int(max_rounds, "max_rounds", min_value=1)
     fnames, lo, hi, theta0 = _spec(v, free, fixed)
     prep = prepare(data, pool_size=pool_size, variant=v)
     names = v.names()
     idx = np.array([names.index(n) for n in fnames])
     L = prep.L
+    n_lists = int(prep.recalls.shape[0])
+    space = _Space(lo, hi)
+    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    n_evals = 0
     with jax.enable_x64(True):
         rec, feats, sqrt_m = prep.jax_inputs()
         base = jnp.asarray(theta0)
         jidx = jnp.asarray(idx)
+        opt = _Optimizer(space, base, jidx, rec, feats, sqrt_m, v, L, fnames,
+                         maxiter=maxiter or 1000)
+
+        def score(u: np.ndarray) -> np.ndarray:
+            th = jnp.tile(base, (u.shape[0], 1)).at[:, jidx].set(
+                jnp.asarray(space.theta_np(u)))
+            opt.n_evals += u.shape[0]
+            return _population(th, rec, feats, sqrt_m, variant=v, L=L)
+
+        first = [np.clip(space.unit_np(theta0[idx]), 0.02, 0.98)]  # the class defaults
         if method == "de":
             def objective(x: np.ndarray) -> np.ndarray:
-                nonlocal n_evals
-                x2 = np.atleast_2d(np.asarray(x).T)  # (S, N)
-                thetas = jnp.tile(base, (x2.shape[0], 1)).at[:, jidx].set(jnp.asarray(x2))
-                ll = _population(thetas, rec, feats, sqrt_m, variant=v, L=L)
-                n_evals += x2.shape[0]
-                nll = -ll
-                nll[~np.isfinite(nll)] = 1e12
+                x2 = np.atleast_2d(np.asarray(x).T)  # (S, N) unit coordinates
+                nll = -score(x2)
+                nll[~np.isfinite(nll)] = 1e12  # DE only compares values (no gradient)
                 return nll if np.ndim(x) == 2 else nll[0]
 
-            res = differential_evolution(objective, list(zip(lo, hi, strict=True)),
+            res = differential_evolution(objective, [(0.0, 1.0)] * len(lo),
                                          vectorized=True, updating="deferred",
-                                         popsize=popsize, maxiter=maxiter, tol=tol,
-                                         seed=np.random.default_rng(seed), polish=False)
-            best = np.asarray(res.x)
-        else:
-            jlo, jhi = jnp.asarray(lo), jnp.asarray(hi)
-
-            def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-                nonlocal n_evals
-                n_evals += 1
-                val, g = _nll_grad(jnp.asarray(z), base, jidx, jlo, jhi, rec, feats, sqrt_m,
-                                   variant=v, L=L)
-                val, g = float(val), np.asarray(g, dtype=np.float64)
-                if not (np.isfinite(val) and np.isfinite(g).all()):
-                    return 1e12, np.zeros_like(z)
-                return val, g
-
-            # screen 16 random points per start in one vectorised call; start from the
-            # best finite ones (random points can have P(stop) = 1 and log L = -inf)
-            rng = np.random.default_rng(seed)
-            u = rng.uniform(0.02, 0.98, size=(16 * n_starts, len(lo)))
-            cand = lo + (hi - lo) * u
-            thetas = jnp.tile(base, (cand.shape[0], 1)).at[:, jidx].set(jnp.asarray(cand))
-            screen = _population(thetas, rec, feats, sqrt_m, variant=v, L=L)
-            screen[~np.isfinite(screen)] = -np.inf
-            n_evals += cand.shape[0]
-            best, best_v = None, np.inf
-            for i in np.argsort(-screen, kind="stable")[:n_starts]:
-                z0 = np.log(u[i]) - np.log1p(-u[i])
-                r = minimize(fun, z0, jac=True, method="L-BFGS-B",
-                             options={"maxiter": maxiter})
-                if r.fun < best_v:
-                    best_v, best = r.fun, r.x
-            best = lo + (hi - lo) / (1.0 + np.exp(-np.asarray(best)))
-        theta = np.asarray(base.at[jidx].set(jnp.asarray(best)))
+                                         popsize=popsize, maxiter=maxiter or 200, tol=tol,
+                                         seed=rng, polish=False)
+            # DE can settle on a plateau (e.g. every drift rate near 0: recall ignores
+            # context) where its population's values agree: its best is polished by
+            # L-BFGS and checked by the same multi-start search as method="gradient"
+            first = [np.clip(np.asarray(res.x), 0.0, 1.0)]
+        n_agree, converged = _multistart(opt, score, rng, first, n_starts=n_starts,
+                                         max_rounds=max_rounds, n_lists=n_lists)
+        u_best = opt.best_u()
+        theta = np.asarray(base.at[jidx].set(jnp.asarray(space.theta_np(u_best))))
         logl = float(jnp.sum(trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v,
                                            L=L)))
+        at_bound, flat = _flags(theta, idx, fnames, lo, hi, space, base, jidx, logl, score)
+    if not converged:
+        warnings.warn(
+            f"fit ({v.name}, {method}): not converged: "
+            + f"{n_agree} of {len(opt.runs)} L-BFGS runs reached the best log-likelihood "
+              f"{logl:.3f} (within {AGREE_TOL}); best run: {opt.best_run().message}"
+            + "; try more n_starts / max_rounds, a larger maxiter, or the other method",
+            ConvergenceWarning, stacklevel=2)
     row: dict[str, Any] = dict(zip(names, theta.tolist(), strict=True))
-    row.update(logl=logl, n_lists=int(prep.recalls.shape[0]), k=len(fnames), method=method,
-               variant=v.name, n_evals=n_evals, seconds=time.perf_counter() - t0)
+    row.update(logl=logl, n_lists=n_lists, k=len(fnames), method=method, variant=v.name,
+               n_evals=opt.n_evals, seconds=time.perf_counter() - t0,
+               converged=converged, n_agree=int(n_agree), n_runs=len(opt.runs),
+               n_failed=opt.n_failed, at_bound=",".join(at_bound), flat=",".join(flat))
     return pd.DataFrame([row])
+
+
+def _multistart(opt: _Optimizer, score, rng: np.random.Generator, first: list[np.ndarray],
+                *, n_starts: int, max_rounds: int, n_lists: int) -> tuple[int, bool]:
+    """Rounds of ``n_starts`` L-BFGS runs until two agree (see :func:`fit`); the first
+    round starts from ``first`` and the best screened points. Returns
+    ``(n_agree, converged)``; raises ``DivergenceError`` when every run was abandoned."""
+    n_par = len(opt.fnames)
+    n_agree, converged = 0, False
+    for rnd in range(max_rounds):
+        u = rng.uniform(0.02, 0.98, size=(max(64, 16 * n_starts), n_par))
+        n_new = n_starts
+        if rnd == 0:
+            for z in first:
+                opt.run(z)
+            n_new = max(n_starts - len(first), 1)
+        elif opt.runs:  # half the round restarts near the best estimate
+            n_near = (n_starts + 1) // 2
+            near = opt.best_u() + rng.normal(0.0, 0.05, size=(n_near, n_par))
+            for z in np.clip(near, 0.0, 1.0):
+                opt.run(z)
+            n_new = n_starts - n_near
+        ll = score(u)
+        order = [i for i in np.argsort(-np.where(np.isfinite(ll), ll, -np.inf),
+                                       kind="stable") if np.isfinite(ll[i])]
+        for i in order[:n_new]:
+            opt.run(u[i])
+        if not opt.runs:
+            continue
+        n_agree = opt.n_agree(n_lists)
+        converged = bool(opt.best_run().success) and (n_agree >= 2 or n_starts == 1
+                                                      and max_rounds == 1)
+        if converged:
+            break
+    if not opt.runs:
+        raise opt.divergence()
+    return n_agree, converged
+
+
+def _flags(theta, idx, fnames, lo, hi, space, base, jidx, logl, score):
+    """``(at_bound, flat)`` names: within 1e-3 of the width of a bound; log L changes by
+    < 0.5 over the box along the parameter (others at the estimate; 33 points, the
+    box's ends and the estimate included)."""
+    x = theta[idx]
+    at_bound = [n for n, xi, a, b in zip(fnames, x, lo, hi, strict=True)
+                if min(xi - a, b - xi) <= 1e-3 * (b - a)]
+    grid = np.linspace(0.0, 1.0, 33)
+    u_hat = np.clip(space.unit_np(x), 0.0, 1.0)
+    u = np.repeat(u_hat[None], len(fnames) * len(grid), axis=0)
+    for j in range(len(fnames)):
+        u[j * len(grid):(j + 1) * len(grid), j] = grid
+    ll = score(u).reshape(len(fnames), len(grid))
+    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    span = np.maximum(ll.max(axis=1), logl) - ll.min(axis=1)
+    flat = [n for n, sj in zip(fnames, span, strict=True) if sj < 0.5]
+    return at_bound, flat
+
+
+class _Optimizer:
+    """L-BFGS-B runs (box ``[0, 1]`` in unit coordinates) on the mean negative
+    log-likelihood per list;
+    keeps every finished run, abandons a run whose value or gradient turns non-finite."""
+
+    def __init__(self, space, base, jidx, rec, feats, sqrt_m, variant, L, fnames, *,
+                 maxiter: int):
+        import jax.numpy as jnp
+
+        self.space, self.fnames, self.maxiter = space, fnames, maxiter
+        self.args = (base, jidx, *space.args(), rec, feats, sqrt_m)
+        self.variant, self.L = variant, L
+        self.runs: list[Any] = []
+        self.failures: list[_NonFinite] = []
+        self.n_evals = 0
+        self._jnp = jnp
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failures)
+
+    def fun(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        self.n_evals += 1
+        val, g = _nll_grad(self._jnp.asarray(z), *self.args, variant=self.variant, L=self.L)
+        val, g = float(val), np.asarray(g, dtype=np.float64)
+        if not (np.isfinite(val) and np.isfinite(g).all()):
+            raise _NonFinite(np.array(z), val, g)
+        return val, g
+
+    def run(self, z0: np.ndarray) -> None:
+        from scipy.optimize import minimize
+
+        try:
+            r = minimize(self.fun, z0, jac=True, method="L-BFGS-B",
+                         bounds=[(0.0, 1.0)] * len(z0),
+                         options={"maxiter": self.maxiter, "maxfun": 4 * self.maxiter})
+        except _NonFinite as e:
+            self.failures.append(e)
+            return
+        self.runs.append(r)
+
+    def best_run(self):
+        return min(self.runs, key=lambda r: r.fun)
+
+    def best_u(self) -> np.ndarray:
+        return np.clip(np.asarray(self.best_run().x), 0.0, 1.0)
+
+    def n_agree(self, n_lists: int) -> int:
+        best = self.best_run().fun
+        return sum((r.fun - best) * n_lists <= AGREE_TOL for r in self.runs)
+
+    def divergence(self) -> DivergenceError:
+        e = self.failures[-1] if self.failures else None
+        if e is None:
+            return DivergenceError("fit: no start with a finite log-likelihood in the box")
+        theta = self.space.theta_np(np.clip(e.z, 0.0, 1.0))
+        bad = [n for n, gi in zip(self.fnames, e.grad, strict=True) if not np.isfinite(gi)]
+        where = ", ".join(f"{n}={t:.6g}" for n, t in zip(self.fnames, theta, strict=True))
+        what = (f"the log-likelihood is {e.value}" if not np.isfinite(e.value)
+                else f"the gradient with respect to {bad} is not finite")
+        return DivergenceError(f"fit: every L-BFGS run ({self.n_failed}) was abandoned: "
+                               f"{what} at {where}")
 
 
 #: Most (parameter vector, list) pairs scored in one call (bounds memory: each pair
@@ -248,13 +427,13 @@ def _population(thetas, rec, feats, sqrt_m, *, variant, L) -> np.ndarray:
 
 
 def _nll(z, base, idx, lo, hi, rec, feats, sqrt_m, *, variant, L):
-    """Mean negative log-likelihood per list at ``theta = lo + (hi - lo) sigmoid(z)``."""
-    import jax
+    """Mean negative log-likelihood per list at the free parameters ``lo + (hi - lo) z``,
+    unit coordinates ``z`` in ``[0, 1]`` (see :class:`_Space`)."""
     import jax.numpy as jnp
 
     from ._model import trials_loglik
 
-    th = base.at[idx].set(lo + (hi - lo) * jax.nn.sigmoid(z))
+    th = base.at[idx].set(lo + (hi - lo) * z)
     return -jnp.mean(trials_loglik(th, rec, feats, sqrt_m, variant=variant, L=L))
 
 
@@ -272,6 +451,135 @@ def _nll_grad(*args, **kwargs):
     if _NLL_GRAD is None:
         _NLL_GRAD = _make_nll_grad()
     return _NLL_GRAD(*args, **kwargs)
+
+
+def profile(data: Any, params: Any, name: str, *, variant: str | Variant = "jaxcmr",
+            free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
+            fixed: Mapping[str, float] | None = None, n_points: int = 21,
+            pool_size: int | None = None) -> pd.DataFrame:
+    """Profile log-likelihood of one free parameter: at each of ``n_points`` values of
+    ``name`` over its box, the maximum over the other free parameters.
+
+    ``PL(x) = max_{theta_-} log L(x, theta_-)``. The grid is linear over the box, plus
+    the estimate and points 0.003, 0.01 and 0.03 of the box's width either side. Each
+    point's L-BFGS search starts from its neighbour's optimum (walking out from the
+    estimate in both directions) and from the estimate itself; the better is kept.
+
+    **Arguments:**
+
+    - ``data``: psifr DataFrame (as :func:`fit`).
+    - ``params``: the estimate: a one-row :func:`fit` table, a dict or a typed parameter
+      class (non-free parameters keep these values unless ``fixed`` says otherwise).
+    - ``name``: the profiled parameter; one of ``free``.
+    - ``free``, ``fixed``: as in :func:`fit` (default: the variant's default free set).
+    - ``n_points``: grid points over the box (at least 3).
+
+    **Returns:** a DataFrame with one row per grid value: ``name`` (the value), ``logl``
+    (the profile log-likelihood), ``delta`` (``logl`` minus its maximum) and the other
+    free parameters' maximising values. ``attrs``: ``parameter``, ``estimate``,
+    ``logl_max``, ``ci95`` (``(lo, hi)``: where ``delta >= -1.92``, the
+    likelihood-ratio interval, ``chi^2_1(0.95) / 2``, its ends interpolated linearly
+    between grid points; an end at the box's bound means the interval is open there),
+    ``flat`` (the profile changes by less than 0.5 over the box: the data do not
+    constrain ``name``). Plot with :func:`engramlab.plots.cmr.plot_profile`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ._api import _theta
+
+    v = get_variant(variant)
+    n_points = check_int(n_points, "n_points", min_value=3)
+    if isinstance(params, pd.DataFrame):
+        if len(params) != 1:
+            raise ConfigError(f"params: expected a one-row fit table, got {len(params)} rows")
+        params = {n: params.iloc[0][n] for n in v.names() if n in params.columns}
+    theta_hat = np.asarray(_theta(params, v), dtype=np.float64)
+    fnames, lo, hi, _ = _spec(v, free, fixed)
+    if name not in fnames:
+        raise ConfigError(f"name: expected one of the free parameters {fnames}, got {name!r}")
+    if fixed:
+        for k, val in fixed.items():
+            theta_hat[list(v.names()).index(k)] = float(val)
+    names = list(v.names())
+    j = fnames.index(name)
+    others = [n for n in fnames if n != name]
+    sp_all = _Space(lo, hi)
+    grid_u = np.linspace(0.0, 1.0, n_points)
+    x_hat = theta_hat[names.index(name)]
+    u_hat = float(np.clip(sp_all.unit_np(theta_hat[[names.index(n) for n in fnames]])[j],
+                          0.0, 1.0))
+    # the estimate's neighbourhood at finer steps (a profile is often narrow on its box)
+    local = u_hat + np.array([-0.03, -0.01, -0.003, 0.0, 0.003, 0.01, 0.03])
+    grid_u = np.unique(np.concatenate([grid_u, local[(local >= 0) & (local <= 1)]]))
+    grid = _Space(lo[j:j + 1], hi[j:j + 1]).theta_np(grid_u[:, None])[:, 0]
+    prep = prepare(data, pool_size=pool_size, variant=v)
+    idx_o = np.array([names.index(n) for n in others], dtype=int)
+    keep = [i for i, n in enumerate(fnames) if n != name]
+    space = _Space(lo[keep], hi[keep])
+    u_start = np.clip(space.unit_np(theta_hat[idx_o]), 0.0, 1.0)
+    rows: dict[int, dict[str, float]] = {}
+    with jax.enable_x64(True):
+        rec, feats, sqrt_m = prep.jax_inputs()
+        jidx = jnp.asarray(idx_o)
+
+        def best_at(x: float, starts: list[np.ndarray]) -> tuple[float, np.ndarray]:
+            base = jnp.asarray(theta_hat).at[names.index(name)].set(x)
+            if not others:
+                from ._model import trials_loglik
+
+                ll = float(jnp.sum(trials_loglik(base, rec, feats, sqrt_m, variant=v,
+                                                 L=prep.L)))
+                return ll, np.zeros(0)
+            opt = _Optimizer(space, base, jidx, rec, feats, sqrt_m, v, prep.L, others,
+                             maxiter=1000)
+            for z in starts:
+                opt.run(z)
+            if not opt.runs:
+                raise opt.divergence()
+            r = opt.best_run()
+            return -float(r.fun) * prep.recalls.shape[0], opt.best_u()
+
+        i0 = int(np.argmin(np.abs(grid_u - u_hat)))
+        ll0, u0 = best_at(grid[i0], [u_start])
+        rows[i0] = {"logl": ll0, "u": u0}
+        for direction in (1, -1):
+            prev = u0
+            i = i0 + direction
+            while 0 <= i < len(grid):
+                ll, prev = best_at(grid[i], [prev, u_start])
+                rows[i] = {"logl": ll, "u": prev}
+                i += direction
+    out = []
+    for i in sorted(rows):
+        row = {name: float(grid[i]), "logl": rows[i]["logl"]}
+        if others:
+            row.update(zip(others, space.theta_np(rows[i]["u"]).tolist(), strict=True))
+        out.append(row)
+    table = pd.DataFrame(out)
+    table.insert(2, "delta", table["logl"] - table["logl"].max())
+    table.attrs.update(parameter=name, estimate=float(x_hat),
+                       logl_max=float(table["logl"].max()),
+                       ci95=_lr_interval(table[name].to_numpy(), table["delta"].to_numpy()),
+                       flat=bool(table["delta"].min() > -0.5), variant=v.name)
+    return table
+
+
+def _lr_interval(x: np.ndarray, delta: np.ndarray, cut: float = 1.92) -> tuple[float, float]:
+    """Ends of ``{x: delta(x) >= -cut}`` around the maximum, linearly interpolated."""
+    i = int(np.argmax(delta))
+    ends = []
+    for step in (-1, 1):
+        j = i
+        while 0 <= j + step < len(x) and delta[j + step] >= -cut:
+            j += step
+        k = j + step
+        if 0 <= k < len(x):  # crossing between j (inside) and k (outside)
+            w = (delta[j] + cut) / (delta[j] - delta[k])
+            ends.append(float(x[j] + w * (x[k] - x[j])))
+        else:
+            ends.append(float(x[j]))
+    return ends[0], ends[1]
 
 
 def _fit_one(subject: Any, sub_data: pd.DataFrame, kwargs: dict) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import numpy as np
 from ._style import get_ax, new_figure
 
 __all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_model_vs_data",
-           "plot_fit_scatter", "plot_list_composition"]
+           "plot_fit_scatter", "plot_list_composition", "plot_profile"]
 
 _DATA = dict(color="black", marker="o", ms=4, lw=1.5)
 _MODEL = dict(color="tab:red", lw=2, ls="--")
@@ -133,4 +133,31 @@ def plot_list_composition(table: Any, ax: Any = None, *, title: str | None = Non
     ax.legend(fontsize=8, ncol=2, frameon=False)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_profile(table: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """Profile log-likelihood of :func:`engramlab.cmr.profile`: ``logl - max`` against
+    the parameter, the estimate, the 95 % likelihood-ratio interval (``delta >= -1.92``)
+    shaded, and the box's bounds as the axis limits (log axis where the grid is)."""
+    ax = get_ax(ax, figsize=(5.0, 3.6))
+    name = table.attrs.get("parameter", table.columns[0])
+    x, d = table[name].to_numpy(float), table["delta"].to_numpy(float)
+    ax.plot(x, d, color="tab:blue", marker="o", ms=3, lw=1.5, label="profile log L")
+    ax.axhline(-1.92, color="grey", lw=1, ls=":", label=r"$-\chi^2_1(0.95)/2$")
+    lo, hi = table.attrs.get("ci95", (x.min(), x.max()))
+    ax.axvspan(lo, hi, color="tab:blue", alpha=0.12, label="95 % interval")
+    if "estimate" in table.attrs:
+        ax.axvline(table.attrs["estimate"], color="tab:red", lw=1.2, ls="--",
+                   label="estimate")
+    pos = x[x > 0]
+    if pos.size == x.size and x.max() / x.min() >= 1e3:
+        ax.set_xscale("log")
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(max(d.min(), -25.0) - 0.5, 1.0)
+    ax.set_xlabel(name)
+    ax.set_ylabel(r"$\log L - \max \log L$")
+    flat = " (flat: not constrained by the data)" if table.attrs.get("flat") else ""
+    ax.set_title(title if title is not None else f"profile of {name}{flat}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
