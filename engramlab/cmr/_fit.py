@@ -158,7 +158,8 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
         fixed: Mapping[str, float] | None = None, seed: int = 0, popsize: int = 15,
         maxiter: int | None = None, tol: float = 1e-3, n_starts: int = 4,
-        max_rounds: int = 3, pool_size: int | None = None) -> pd.DataFrame:
+        max_rounds: int = 3, pool_size: int | None = None,
+        warn: bool = True) -> pd.DataFrame:
     """Maximum-likelihood fit of CMR to ``data`` (all lists share one parameter set).
 
     **Arguments:**
@@ -178,8 +179,10 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
     - ``popsize``, ``tol``: DE's population size multiplier and tolerance;
       ``maxiter``: DE's generations (default 200) or each L-BFGS run's iteration cap
       (default 1000).
-    - ``n_starts``: L-BFGS runs per round (``"gradient"``); ``max_rounds``: rounds of
-      ``n_starts`` fresh starts run until two starts agree.
+    - ``n_starts``: L-BFGS runs per round; ``max_rounds``: rounds run until two starts
+      agree.
+    - ``warn``: ``False``: no :class:`~engramlab.errors.ConvergenceWarning` (the
+      ``converged`` column still says it; :func:`fit_subjects` warns once for all).
 
     **The gradient search.** Every free parameter is searched in a unit coordinate
     ``u`` in ``[0, 1]``, ``theta = lo + (hi - lo) u``, by L-BFGS-B with the box as its
@@ -269,7 +272,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         logl = float(jnp.sum(trials_loglik(jnp.asarray(theta), rec, feats, sqrt_m, variant=v,
                                            L=L)))
         at_bound, flat = _flags(theta, idx, fnames, lo, hi, space, base, jidx, logl, score)
-    if not converged:
+    if not converged and warn:
         warnings.warn(
             f"fit ({v.name}, {method}): not converged: "
             + f"{n_agree} of {len(opt.runs)} L-BFGS runs reached the best log-likelihood "
@@ -583,7 +586,7 @@ def _lr_interval(x: np.ndarray, delta: np.ndarray, cut: float = 1.92) -> tuple[f
 
 
 def _fit_one(subject: Any, sub_data: pd.DataFrame, kwargs: dict) -> pd.DataFrame:
-    out = fit(sub_data, **kwargs)
+    out = fit(sub_data, **{**kwargs, "warn": False})
     out.insert(0, "subject", subject)
     return out
 
@@ -639,7 +642,14 @@ def fit_subjects(data: pd.DataFrame, *, scheduler: str | None = None, workers: i
             cluster.close()
     table = pd.concat(rows, ignore_index=True)
     order = {s: i for i, s in enumerate(subjects)}
-    return table.sort_values("subject", key=lambda c: c.map(order)).reset_index(drop=True)
+    table = table.sort_values("subject", key=lambda c: c.map(order)).reset_index(drop=True)
+    bad = table.loc[~table["converged"].astype(bool), "subject"].tolist()
+    if bad and kwargs.get("warn", True):
+        warnings.warn(f"fit_subjects: {len(bad)} of {len(table)} fits did not converge "
+                      f"(subjects {bad[:10]}{' ...' if len(bad) > 10 else ''}); they are "
+                      "kept, flagged in the 'converged' column", ConvergenceWarning,
+                      stacklevel=2)
+    return table
 
 
 def save_fits(table: pd.DataFrame, path: str | Path) -> Path:
