@@ -421,37 +421,10 @@ class RecoveryResult:
     def plot(self, *, ncols: int = 4, title: str | None = None) -> Any:
         """Truth-vs-estimate scatter, one panel per free parameter: the identity line,
         estimates at a bound as open red circles, ``r`` and RMSE in each title. Returns
-        the matplotlib ``Figure``."""
-        import matplotlib.pyplot as plt
+        the matplotlib ``Figure`` (:func:`engramlab.plots.cmr.plot_recovery`)."""
+        from ..plots.cmr import plot_recovery
 
-        names = list(self.bounds)
-        ncols = max(1, min(check_int(ncols, "ncols", min_value=1), len(names)))
-        nrows = -(-len(names) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.9 * nrows),
-                                 layout="constrained", squeeze=False)
-        for ax, name in zip(axes.flat, names, strict=False):
-            g = self.table[self.table["parameter"] == name]
-            s = self.summary.loc[name]
-            inside = ~g["at_bound"].to_numpy(bool)
-            ax.scatter(g["truth"][inside], g["estimate"][inside], s=16, color="tab:blue")
-            if (~inside).any():
-                ax.scatter(g["truth"][~inside], g["estimate"][~inside], s=22,
-                           facecolors="none", edgecolors="tab:red", label="at a bound")
-                ax.legend(loc="best", fontsize=7)
-            lo = min(g["truth"].min(), g["estimate"].min())
-            hi = max(g["truth"].max(), g["estimate"].max())
-            ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls=":")
-            r = "n/a" if not np.isfinite(s["r"]) else f"{s['r']:.2f}"
-            ax.set_title(f"{name}\nr = {r}, RMSE = {s['rmse']:.3g}", fontsize=9)
-            ax.set_xlabel("truth", fontsize=8)
-            ax.set_ylabel("estimate", fontsize=8)
-            ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(names):]:
-            ax.remove()
-        fig.suptitle(title or f"Parameter recovery: {self.variant} "
-                     f"({len(self.subjects)} simulated subjects, {self.method} fit)",
-                     fontsize=10)
-        return fig
+        return plot_recovery(self, ncols=ncols, title=title)
 
 
 def recover(variant: str | Variant, *, n_subjects: int, design: Any = None,
@@ -617,32 +590,11 @@ class IdentifyResult:
     def plot(self, *, kind: str = "confusion", title: str | None = None) -> Any:
         """Heatmaps by AIC and by BIC (two panels), the proportion in every cell:
         ``kind="confusion"`` (rows generating, columns best; rows sum to 1) or
-        ``"inversion"`` (columns sum to 1). Returns the matplotlib ``Figure``."""
-        import matplotlib.pyplot as plt
+        ``"inversion"`` (columns sum to 1). Returns the matplotlib ``Figure``
+        (:func:`engramlab.plots.cmr.plot_confusion`)."""
+        from ..plots.cmr import plot_confusion
 
-        kind = check_choice(kind, "kind", ("confusion", "inversion"))
-        n = len(self.variants)
-        fig, axes = plt.subplots(1, 2, figsize=(2 * (1.4 + 0.85 * n), 1.3 + 0.85 * n),
-                                 layout="constrained")
-        for ax, c in zip(axes, ("aic", "bic"), strict=True):
-            m = (self.confusion(c) if kind == "confusion" else self.inversion(c)).values
-            ax.imshow(np.nan_to_num(m, nan=0.0), vmin=0, vmax=1, cmap="Blues")
-            for i in range(n):
-                for j in range(n):
-                    x = m[i, j]
-                    ax.text(j, i, "–" if not np.isfinite(x) else f"{x:.2f}", ha="center",
-                            va="center", fontsize=9,
-                            color="white" if np.isfinite(x) and x > 0.6 else "black")
-            ax.set_xticks(range(n), self.variants, rotation=30, ha="right", fontsize=8)
-            ax.set_yticks(range(n), self.variants, fontsize=8)
-            ax.set_xlabel("best-fitting model", fontsize=9)
-            ax.set_ylabel("generating model", fontsize=9)
-            what = "p(best | generating)" if kind == "confusion" else "p(generating | best)"
-            ax.set_title(f"{c.upper()}: {what}", fontsize=9)
-        n_sub = int(self.winners.groupby("generating").size().iloc[0])
-        fig.suptitle(title or f"Model identification ({n_sub} subjects per model, "
-                     f"{self.method} fits)", fontsize=10)
-        return fig
+        return plot_confusion(self, kind=kind, title=title)
 
 
 def _per_variant(value: Any, names: Sequence[str], what: str) -> dict[str, Any]:

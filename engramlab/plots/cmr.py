@@ -1,8 +1,9 @@
-"""Figures for CMR: serial position curve, probability of first recall, lag-CRP, and the
-"model vs data" panel.
+"""Figures for CMR: serial position curve, probability of first recall, lag-CRP, the
+"model vs data" panel, profile likelihoods, parameter recovery and model identification.
 
-Each ``plot_*`` takes the tidy frames of :func:`engramlab.cmr.recall_curves` (or the
-dict of :func:`engramlab.cmr.compare_curves`), an optional Axes, and returns the Axes.
+The curve plots take the tidy frames of :func:`engramlab.cmr.recall_curves` (or the
+dict of :func:`engramlab.cmr.compare_curves`), an optional Axes, and return the Axes; the
+multi-panel figures (model vs data, recovery, identification) return the Figure.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_choice, check_int
 from ._style import get_ax, new_figure
 
 __all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_model_vs_data",
-           "plot_fit_scatter", "plot_list_composition", "plot_profile"]
+           "plot_fit_scatter", "plot_list_composition", "plot_profile", "plot_recovery",
+           "plot_confusion"]
 
 _DATA = dict(color="black", marker="o", ms=4, lw=1.5)
 _MODEL = dict(color="tab:red", lw=2, ls="--")
@@ -161,3 +164,73 @@ def plot_profile(table: Any, ax: Any = None, *, title: str | None = None) -> Any
     ax.set_title(title if title is not None else f"profile of {name}{flat}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
+
+
+def plot_recovery(result: Any, *, ncols: int = 4, title: str | None = None) -> Any:
+    """Parameter recovery (:func:`engramlab.cmr.recover`): truth against estimate, one
+    panel per free parameter, with the identity line; estimates at a bound of the fit box
+    as open red circles, ``r`` and RMSE in each title. Returns the ``Figure``.
+
+    ``result``: a :class:`~engramlab.cmr.RecoveryResult` (also its ``.plot()``).
+    """
+    names = list(result.bounds)
+    ncols = max(1, min(check_int(ncols, "ncols", min_value=1), len(names)))
+    nrows = -(-len(names) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(3.0 * ncols, 2.9 * nrows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        g = result.table[result.table["parameter"] == name]
+        s = result.summary.loc[name]
+        inside = ~g["at_bound"].to_numpy(bool)
+        ax.scatter(g["truth"][inside], g["estimate"][inside], s=16, color="tab:blue")
+        if (~inside).any():
+            ax.scatter(g["truth"][~inside], g["estimate"][~inside], s=22,
+                       facecolors="none", edgecolors="tab:red", label="at a bound")
+            ax.legend(loc="best", fontsize=7)
+        lo = min(g["truth"].min(), g["estimate"].min())
+        hi = max(g["truth"].max(), g["estimate"].max())
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls=":")
+        r = "n/a" if not np.isfinite(s["r"]) else f"{s['r']:.2f}"
+        ax.set_title(f"{name}\nr = {r}, RMSE = {s['rmse']:.3g}", fontsize=9)
+        ax.set_xlabel("truth", fontsize=8)
+        ax.set_ylabel("estimate", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.remove()
+    fig.suptitle(title or f"Parameter recovery: {result.variant} "
+                 f"({len(result.subjects)} simulated subjects, {result.method} fit)",
+                 fontsize=10)
+    return fig
+
+
+def plot_confusion(result: Any, kind: str = "confusion", *, title: str | None = None) -> Any:
+    """Model identification (:func:`engramlab.cmr.identify`): heatmaps by AIC and by BIC
+    (two panels), the proportion in every cell. ``kind="confusion"``: ``p(best |
+    generating)``, rows generating, columns best (rows sum to 1); ``"inversion"``:
+    ``p(generating | best)`` (columns sum to 1; "–" where a model never wins). Returns
+    the ``Figure``.
+
+    ``result``: an :class:`~engramlab.cmr.IdentifyResult` (also its ``.plot()``).
+    """
+    kind = check_choice(kind, "kind", ("confusion", "inversion"))
+    variants = list(result.variants)
+    n = len(variants)
+    fig, axes = new_figure(1, 2, figsize=(2 * (1.4 + 0.85 * n), 1.3 + 0.85 * n))
+    for ax, c in zip(axes, ("aic", "bic"), strict=True):
+        m = (result.confusion(c) if kind == "confusion" else result.inversion(c)).values
+        ax.imshow(np.nan_to_num(m, nan=0.0), vmin=0, vmax=1, cmap="Blues")
+        for i in range(n):
+            for j in range(n):
+                x = m[i, j]
+                ax.text(j, i, "–" if not np.isfinite(x) else f"{x:.2f}", ha="center",
+                        va="center", fontsize=9,
+                        color="white" if np.isfinite(x) and x > 0.6 else "black")
+        ax.set_xticks(range(n), variants, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(n), variants, fontsize=8)
+        ax.set_xlabel("best-fitting model", fontsize=9)
+        ax.set_ylabel("generating model", fontsize=9)
+        what = "p(best | generating)" if kind == "confusion" else "p(generating | best)"
+        ax.set_title(f"{c.upper()}: {what}", fontsize=9)
+    n_sub = int(result.winners.groupby("generating").size().iloc[0])
+    fig.suptitle(title or f"Model identification ({n_sub} subjects per model, "
+                 f"{result.method} fits)", fontsize=10)
+    return fig
