@@ -10,14 +10,21 @@ Nothing measured is typed into the prose. The guide writes
 - ``{measured-source} bench:softmax_appendix`` (or ``demo``), a directive that states
   where the numbers above came from: file, date, machine, Python/JAX versions, quick
   or full run;
-- ``{measured-table}``, a directive that tabulates every benchmark result found.
+- ``{measured-table}``, a directive that tabulates every benchmark result found;
+- ``{measured-figure} bench:NAME FILE.png`` (options ``:alt:``, ``:width:``; the content
+  is the caption), a figure that benchmark ``NAME`` wrote to
+  ``benchmarks/results/NAME/FILE.png``, shown from there (the site copies it; nothing is
+  copied into ``docs/``).
 
 When a file is missing (a fresh clone has neither: ``make bench`` and ``make demo``
 write them), the figure shows a dash titled "not measured" and the source note says so
 and which command
-produces it: the build never invents a number, and it does not fail for it. A field
-that is missing from a file that *does* exist is a build warning (an error under
-``-W``): that is a typo or a renamed benchmark field.
+produces it: the build never invents a number, and it does not fail for it. A
+``measured-figure`` whose benchmark has no result file (or no such image: a run that
+stopped before writing its JSON) is a "not measured" note with the command instead of
+the image. A field that is missing from a file that *does* exist is a build warning (an
+error under ``-W``): that is a typo or a renamed benchmark field; so is an image missing
+beside an existing result file.
 
 ``ENGRAMLAB_BENCH_RESULTS`` / ``ENGRAMLAB_DEMO_DIR`` point the build at other folders.
 """
@@ -32,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -229,9 +236,56 @@ class MeasuredTable(Directive):
         return [table]
 
 
+class MeasuredFigure(Directive):
+    """``measured-figure`` ``bench:NAME FILE``: an image a benchmark wrote into
+    ``<results>/NAME/``, with the content as its caption, or a "not measured" note."""
+
+    required_arguments = 2
+    has_content = True
+    option_spec = {"alt": directives.unchanged,
+                   "width": directives.length_or_percentage_or_unitless}
+
+    def run(self):
+        kind, _, name = self.arguments[0].partition(":")
+        if kind != "bench" or not name:
+            raise self.error(f"measured-figure: expected bench:NAME, got {self.arguments[0]!r}")
+        fname = self.arguments[1]
+        json_path = bench_dir() / f"{name}.json"
+        img = bench_dir() / name / fname
+        alt = self.options.get("alt", fname)
+        if _load(json_path) is None or not img.is_file():
+            if json_path.is_file():  # a finished run that lacks the image: a typo
+                return [self.state.document.reporter.warning(
+                    f"measured-figure: {_shown(img)} not found beside {_shown(json_path)}",
+                    line=self.lineno)]
+            logger.info(f"[engram_measured] {json_path} not found: figure {fname} renders "
+                        "as not measured")
+            text = (f"Figure not measured in this build ({alt}): `{_shown(img)}` is written "
+                    f"by `python -m benchmarks {name}` (or `make bench`).")
+            return [_para(text, ["engram-source", "engram-missing"])]
+        env = self.state.document.settings.env
+        docdir = Path(env.doc2path(env.docname)).parent
+        uri = Path(os.path.relpath(img.resolve(), docdir.resolve())).as_posix()
+        image = nodes.image(uri=uri, alt=alt)
+        if "width" in self.options:
+            image["width"] = self.options["width"]
+        figure = nodes.figure("", image)
+        if self.content:
+            node = nodes.Element()
+            self.state.nested_parse(self.content, self.content_offset, node)
+            first = node[0] if len(node) else None
+            if isinstance(first, nodes.paragraph):
+                figure += nodes.caption(first.rawsource, "", *first.children)
+                node.remove(first)
+            if len(node):
+                figure += nodes.legend("", *node.children)
+        return [figure]
+
+
 def setup(app):
     app.add_role("bench", bench_role)
     app.add_role("demo", demo_role)
     app.add_directive("measured-source", MeasuredSource)
     app.add_directive("measured-table", MeasuredTable)
+    app.add_directive("measured-figure", MeasuredFigure)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
