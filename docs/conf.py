@@ -75,8 +75,6 @@ nitpick_ignore = [
     ("py:class", "engramlab.experiments.store.ChunkStore"),
     ("py:class", "engramlab.experiments.sweep.SweepStats"),
     ("py:data", "DEFAULT_DESIGN"), ("py:func", "traced_reads"),
-    # engramlab.cmr._components.Component is not re-exported (described in api/cmr.rst)
-    ("py:meth", "Component.reads"),
 ]
 default_role = "py:obj"
 
