@@ -34,7 +34,8 @@ def test_builtins_declare_exactly_what_the_model_reads(name):
 
 def test_a_misspelled_parameter_name_is_a_config_error_at_construction():
     lay = Layer(LocalistPreexp(), PrimacySchedule(scale="primacy_scal"))
-    with pytest.raises(ConfigError, match=r"PrimacySchedule reads parameter\(s\) \['primacy_scal'\]"):
+    with pytest.raises(ConfigError,
+                       match=r"PrimacySchedule reads parameter\(s\) \['primacy_scal'\]"):
         dataclasses.replace(JAXCMR, name="typo", layers=(lay,))
     with pytest.raises(ConfigError, match=r"ExponentialChoice reads parameter\(s\) \['T'\]"):
         dataclasses.replace(JAXCMR, name="typo", choice=ExponentialChoice())
