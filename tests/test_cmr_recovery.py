@@ -169,7 +169,9 @@ def test_plots_and_json(rec_varied, ident):
 
 def test_default_truth_draws_avoid_the_bounds():
     v = cmr.get_variant("jaxcmr")
-    b = _free_bounds(v, ["encoding_drift_rate", "primacy_scale"])
+    b, fixed = _free_bounds(v, ["encoding_drift_rate", "primacy_scale"], None)
+    assert fixed == {}
+    assert b == {k: v.params.BOUNDS[k] for k in ("encoding_drift_rate", "primacy_scale")}
     t = _draw_truth(v, None, b, 2000, np.random.default_rng(0))
     for k, (lo, hi) in b.items():
         w = hi - lo
@@ -179,6 +181,17 @@ def test_default_truth_draws_avoid_the_bounds():
                           "primacy_scale": [1.0, 2.0]})
     t2 = _draw_truth(v, frame, b, 2, np.random.default_rng(0))
     np.testing.assert_array_equal(t2["primacy_scale"], [1.0, 2.0])
+    # a mapping: a number repeats, (a, b) draws inside [a, b], names left out are drawn
+    t3 = _draw_truth(v, {"encoding_drift_rate": 0.5, "primacy_scale": (2.0, 3.0)}, b, 500,
+                     np.random.default_rng(1))
+    np.testing.assert_array_equal(t3["encoding_drift_rate"], np.full(500, 0.5))
+    assert t3["primacy_scale"].between(2.0, 3.0).all() and t3["primacy_scale"].std() > 0.2
+    for bad, msg in [({"primacy_scale": "x"}, "expected a number or"),
+                     ({"primacy_scale": (3.0, 2.0)}, "lo <= hi"),
+                     ({"recall_drift_rate": 0.5}, "not free"),
+                     ({"nope": 0.5}, "unknown parameter")]:
+        with pytest.raises(ConfigError, match=msg):
+            _draw_truth(v, bad, b, 3, np.random.default_rng(0))
 
 
 def test_design_generates_valence_and_copies_data_lists():

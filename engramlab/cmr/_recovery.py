@@ -48,6 +48,7 @@ import pandas as pd
 from .._validation import check_choice, check_int, check_sequence
 from ..errors import ConfigError, ConvergenceWarning, DataError, ValidationError
 from ._data import RecallArrays, _check_frame, to_arrays
+from ._fit import _spec
 from ._variants import Variant, get_variant
 
 __all__ = ["recover", "identify", "RecoveryResult", "IdentifyResult", "DEFAULT_DESIGN",
@@ -67,84 +68,53 @@ _FEATURES = ("valence", "arousal")
 # --------------------------------------------------------------------------- inputs
 
 
-def _free_bounds(v: Variant, free: Any, name: str = "free") -> dict[str, tuple[float, float]]:
-    """Free names -> fit bounds: ``None`` (the variant's default free set), a list of
-    names (the class's ``BOUNDS``) or a dict ``name -> (lo, hi)``."""
-    cls = v.params
-    names = cls.names()
-    if free is None:
-        free = v.default_free()
-    if isinstance(free, Mapping):
-        spec = dict(free)
-    elif isinstance(free, Sequence) and not isinstance(free, str):
-        spec = {}
-        for k in free:
-            if not isinstance(k, str):
-                raise ConfigError(f"{name}: expected parameter names, got {k!r}")
-            if k not in cls.BOUNDS and k in names and k not in getattr(cls, "FLAGS", ()):
-                raise ConfigError(f"{name}: {k!r} has no default bounds; give them as "
-                                  f"{{{k!r}: (lo, hi)}}")
-            spec[k] = cls.BOUNDS.get(k, (0.0, 1.0))
-    else:
-        raise ConfigError(f"{name}: expected a list of names or a dict name -> (lo, hi), "
-                          f"got {free!r:.120}")
-    unknown = sorted(map(str, set(spec) - set(names)))
-    if unknown:
-        raise ConfigError(f"{name}: unknown parameter(s) {unknown} for variant {v.name!r}; "
-                          f"expected names from {list(names)}")
-    flags = sorted(set(spec) & set(getattr(cls, "FLAGS", ())))
-    if flags:
-        raise ConfigError(f"{name}: {flags} are switches (0/1), not fittable; set them in "
-                          "fixed")
-    if not spec:
-        raise ConfigError(f"{name}: expected at least one free parameter")
-    out = {}
-    for k in names:  # canonical order
-        if k not in spec:
-            continue
-        try:
-            lo, hi = (float(x) for x in spec[k])
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}[{k!r}]: expected bounds (lo, hi), got "
-                              f"{spec[k]!r:.80}") from None
-        if not (np.isfinite([lo, hi]).all() and lo < hi):
-            raise ConfigError(f"{name}[{k!r}]: expected finite bounds lo < hi, got "
-                              f"({lo:g}, {hi:g})")
-        out[k] = (lo, hi)
-    return out
+def _free_bounds(v: Variant, free: Any, fixed: Any, name: str = "free",
+                 fixed_name: str = "fixed") -> tuple[dict[str, tuple[float, float]], dict]:
+    """Resolve ``free`` / ``fixed`` with the fit's own resolver (:func:`_fit._spec`):
+    (free name -> fit bounds in canonical order, the fixed mapping)."""
+    fnames, lo, hi, _ = _spec(v, free, fixed, name=name, fixed_name=fixed_name)
+    bounds = {k: (float(a), float(b)) for k, a, b in zip(fnames, lo, hi, strict=True)}
+    return bounds, dict(fixed or {})
 
 
-def _check_fixed(v: Variant, fixed: Any, bounds: Mapping[str, Any], name: str) -> dict:
-    if fixed is None:
-        return {}
-    if not isinstance(fixed, Mapping):
-        raise ConfigError(f"{name}: expected a mapping name -> value, got "
-                          f"{type(fixed).__name__}")
-    fixed = dict(fixed)
-    unknown = sorted(map(str, set(fixed) - set(v.names())))
-    if unknown:
-        raise ConfigError(f"{name}: unknown parameter(s) {unknown} for variant {v.name!r}")
-    both = sorted(set(fixed) & set(bounds))
-    if both:
-        raise ConfigError(f"{name}: parameter(s) {both} are also free")
-    v.params.from_mapping({**v.params().to_dict(), **fixed}, name=name)  # validates
-    return fixed
+def _check_truth_names(v: Variant, given: Sequence[str], free: Sequence[str],
+                       name: str) -> None:
+    """``given`` (truth columns or keys) must be free parameters of ``v``."""
+    bad = sorted(map(str, set(given) - set(v.names())))
+    if bad:
+        raise ConfigError(f"{name}: unknown parameter(s) {bad} for variant {v.name!r}; "
+                          f"expected names from {list(v.names())}")
+    extra = sorted(set(given) - set(free))
+    if extra:
+        raise ConfigError(f"{name}: parameter(s) {extra} are not free; fix them with "
+                          "fixed= (free: " + ", ".join(free) + ")")
+
+
+def _truth_column(s: Any, lo: float, hi: float, n: int, rng: np.random.Generator,
+                  label: str) -> np.ndarray:
+    """One free parameter's ``n`` true values: ``None`` draws from the middle
+    ``_SHRINK`` of the fit box, a number repeats, ``(a, b)`` draws uniformly."""
+    if s is None:
+        w = (1 - _SHRINK) / 2 * (hi - lo)
+        return rng.uniform(lo + w, hi - w, size=n)
+    try:
+        a, b = (float(s), float(s)) if np.ndim(s) == 0 else (float(x) for x in s)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{label}: expected a number or (lo, hi), got {s!r:.80}") from None
+    if not a <= b:
+        raise ConfigError(f"{label}: expected lo <= hi, got ({a:g}, {b:g})")
+    return np.full(n, a) if a == b else rng.uniform(a, b, size=n)
 
 
 def _draw_truth(v: Variant, truth: Any, bounds: Mapping[str, tuple[float, float]],
                 n: int, rng: np.random.Generator, name: str = "truth") -> pd.DataFrame:
-    """``(n, n_free)`` true values, columns the free names in canonical order."""
+    """``(n, n_free)`` true values, columns the free names in canonical order: from a
+    DataFrame (one row per subject), or per name from a mapping (see
+    :func:`_truth_column`; names left out are drawn)."""
     free = list(bounds)
     if isinstance(truth, pd.DataFrame):
         cols = [c for c in truth.columns if c != "subject"]
-        bad = sorted(map(str, set(cols) - set(v.names())))
-        if bad:
-            raise ConfigError(f"{name}: column(s) {bad} are not parameters of variant "
-                              f"{v.name!r}")
-        extra = sorted(set(cols) - set(free))
-        if extra:
-            raise ConfigError(f"{name}: column(s) {extra} are not free; fix them with "
-                              "fixed= (free: " + ", ".join(free) + ")")
+        _check_truth_names(v, cols, free, name)
         missing = [k for k in free if k not in cols]
         if missing:
             raise ConfigError(f"{name}: missing column(s) {missing} (one per free "
@@ -161,38 +131,9 @@ def _draw_truth(v: Variant, truth: Any, bounds: Mapping[str, tuple[float, float]
             raise ConfigError(f"{name}: expected None, a mapping name -> value or (lo, hi),"
                               f" or a DataFrame, got {type(truth).__name__}")
         spec = dict(truth or {})
-        bad = sorted(map(str, set(spec) - set(v.names())))
-        if bad:
-            raise ConfigError(f"{name}: unknown parameter(s) {bad} for variant "
-                              f"{v.name!r}; expected names from {list(v.names())}")
-        extra = sorted(set(spec) - set(free))
-        if extra:
-            raise ConfigError(f"{name}: parameter(s) {extra} are not free; fix them with "
-                              "fixed= (free: " + ", ".join(free) + ")")
-        cols = {}
-        for k in free:
-            lo, hi = bounds[k]
-            s = spec.get(k)
-            if s is None:
-                w = (1 - _SHRINK) / 2 * (hi - lo)
-                cols[k] = rng.uniform(lo + w, hi - w, size=n)
-            elif np.ndim(s) == 0:
-                try:
-                    cols[k] = np.full(n, float(s))
-                except (TypeError, ValueError):
-                    raise ConfigError(f"{name}[{k!r}]: expected a number or (lo, hi), got "
-                                      f"{s!r:.80}") from None
-            else:
-                try:
-                    a, b = (float(x) for x in s)
-                except (TypeError, ValueError):
-                    raise ConfigError(f"{name}[{k!r}]: expected a number or (lo, hi), got "
-                                      f"{s!r:.80}") from None
-                if not a <= b:
-                    raise ConfigError(f"{name}[{k!r}]: expected lo <= hi, got ({a:g}, "
-                                      f"{b:g})")
-                cols[k] = rng.uniform(a, b, size=n)
-        out = pd.DataFrame(cols)
+        _check_truth_names(v, list(spec), free, name)
+        out = pd.DataFrame({k: _truth_column(spec.get(k), *bounds[k], n, rng,
+                                             f"{name}[{k!r}]") for k in free})
     for k in free:
         x = out[k].to_numpy(float)
         lo, hi = bounds[k]
@@ -462,8 +403,7 @@ def recover(variant: str | Variant, *, n_subjects: int, design: Any = None,
     v = get_variant(variant)
     n_subjects, method, seed, fit_kwargs = _check_common(n_subjects, method, seed,
                                                          fit_kwargs)
-    bounds = _free_bounds(v, free)
-    fixed = _check_fixed(v, fixed, bounds, "fixed")
+    bounds, fixed = _free_bounds(v, free, fixed)
     rng = np.random.default_rng(seed)
     true = _draw_truth(v, truth, bounds, n_subjects, rng)
     bases, desc = _design(design, n_subjects, v.features, rng)
@@ -653,9 +593,11 @@ def identify(variants: Sequence[str | Variant], *, n_subjects: int, design: Any 
     truth_s = _per_variant(truth, names, "truth")
     free_s = _per_variant(free, names, "free")
     fixed_s = _per_variant(fixed, names, "fixed")
-    bounds = {v.name: _free_bounds(v, free_s.get(v.name), f"free[{v.name!r}]") for v in vs}
-    fixd = {v.name: _check_fixed(v, fixed_s.get(v.name), bounds[v.name],
-                                 f"fixed[{v.name!r}]") for v in vs}
+    bounds, fixd = {}, {}
+    for v in vs:
+        bounds[v.name], fixd[v.name] = _free_bounds(v, free_s.get(v.name),
+                                                    fixed_s.get(v.name), f"free[{v.name!r}]",
+                                                    f"fixed[{v.name!r}]")
     rng = np.random.default_rng(seed)
     feats = tuple(dict.fromkeys(f for v in vs for f in v.features))
     bases, desc = _design(design, n_subjects, feats, rng)
