@@ -12,11 +12,16 @@ import pytest
 
 import engramlab.cmr as cmr
 from engramlab.cmr._components import (
+    Drift,
     EmotionalPreexp,
     ExponentialChoice,
+    ExponentialStop,
     Layer,
     LocalistPreexp,
+    PositionalStop,
+    PowerChoice,
     PrimacySchedule,
+    UnitRho,
 )
 from engramlab.cmr._variants import traced_reads
 from engramlab.errors import ConfigError
@@ -58,6 +63,47 @@ def test_bad_component_settings_and_layer_containers():
         dataclasses.replace(JAXCMR, name="x", free=("learning_rate", "learning_rate"))
     with pytest.raises(ConfigError, match="learn_after"):
         dataclasses.replace(JAXCMR, name="x", learn_after=5)
+
+
+ECMR = cmr.get_variant("ecmr")
+_EMO = ECMR.layers[1]
+
+
+def _emo_schedule(**kw):
+    return (ECMR.layers[0], dataclasses.replace(
+        _EMO, schedule=dataclasses.replace(_EMO.schedule, **kw)))
+
+
+@pytest.mark.parametrize("base, change, match", [
+    (JAXCMR, {"event_floor": "a"}, r"event_floor: expected None .* got 'a'"),
+    (JAXCMR, {"event_floor": 2.0}, r"event_floor: .*probability in \(0, 1\)"),
+    (JAXCMR, {"event_floor": float("nan")}, "event_floor"),
+    (JAXCMR, {"event_floor": True}, "event_floor"),
+    (JAXCMR, {"context": UnitRho(eps=-1.0)}, r"context\.eps: expected a finite number"),
+    (JAXCMR, {"choice": PowerChoice(floor="x")}, r"choice\.floor"),
+    (JAXCMR, {"choice": PowerChoice(skip_unit_exponent=1)},
+     r"choice\.skip_unit_exponent: expected True or False"),
+    (JAXCMR, {"stop": PositionalStop(cap=0.5)}, r"stop\.cap"),
+    (JAXCMR, {"layers": (Layer(LocalistPreexp(), PrimacySchedule(scale=[1])),)},
+     r"layers\[0\]\.schedule\.scale: expected a parameter name or a finite number"),
+    (JAXCMR, {"layers": (Layer(LocalistPreexp(), PrimacySchedule(), Drift(encoding=None)),)},
+     r"layers\[0\]\.drift\.encoding"),
+    (JAXCMR, {"choice": PowerChoice(sensitivity=float("nan"))}, r"choice\.sensitivity"),
+    (cmr.get_variant("cymr"), {"stop": ExponentialStop(lo=0.5, hi=0.1)}, "lo < hi"),
+    (ECMR, {"layers": _emo_schedule(primacy=PrimacySchedule(decay=""))},
+     r"layers\[1\]\.schedule\.primacy\.decay"),
+    (ECMR, {"layers": _emo_schedule(intensity=3)}, r"layers\[1\]\.schedule\.intensity"),
+])
+def test_component_settings_are_checked_where_the_variant_is_built(base, change, match):
+    with pytest.raises(ConfigError, match=match):
+        dataclasses.replace(base, name="bad", **change)
+
+
+def test_every_builtin_passes_its_own_checks():
+    for n in cmr.available_variants():
+        v = cmr.get_variant(n)
+        copy = dataclasses.replace(v, name=f"{n}-copy")  # runs every component's check
+        assert copy.reads() == v.reads() and copy.default_free() == v.default_free()
 
 
 @dataclass(frozen=True)

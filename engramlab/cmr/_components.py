@@ -28,6 +28,7 @@ context), MCF ``(K, L)`` (context -> item); items are localist by serial positio
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -61,6 +62,42 @@ class Component:
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    #: Numeric settings (not parameters): field -> closed valid range ``(lo, hi)``.
+    CONSTANTS: ClassVar[dict[str, tuple[float, float]]] = {}
+    #: Boolean settings.
+    SWITCHES: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, where: str) -> None:
+        """Raise :class:`~engramlab.errors.ConfigError` (naming ``where.field``) unless
+        every ``PARAMS`` field is a parameter name or a finite number, every ``COLUMNS``
+        field a column name (or ``None``), every ``CONSTANTS`` field a finite number in
+        its range and every ``SWITCHES`` field a bool. Called by
+        :class:`~engramlab.cmr.Variant` for each of its components."""
+        from ..errors import ConfigError
+
+        def is_num(v: object) -> bool:
+            return (isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v))
+
+        for f in self.PARAMS:
+            v = getattr(self, f)
+            if not ((isinstance(v, str) and v) or is_num(v)):
+                raise ConfigError(f"{where}.{f}: expected a parameter name or a finite "
+                                  f"number, got {v!r:.80}")
+        for f in self.COLUMNS:
+            v = getattr(self, f)
+            if not (v is None or (isinstance(v, str) and v)):
+                raise ConfigError(f"{where}.{f}: expected a data column name, got "
+                                  f"{v!r:.80}")
+        for f, (lo, hi) in self.CONSTANTS.items():
+            v = getattr(self, f)
+            if not (is_num(v) and lo <= v <= hi):
+                raise ConfigError(f"{where}.{f}: expected a finite number in [{lo:g}, "
+                                  f"{hi:g}], got {v!r:.80}")
+        for f in self.SWITCHES:
+            v = getattr(self, f)
+            if not isinstance(v, bool):
+                raise ConfigError(f"{where}.{f}: expected True or False, got {v!r:.80}")
 
     def reads(self) -> frozenset[str]:
         """Parameter names this component reads from ``p``."""
@@ -139,6 +176,8 @@ class UnitRho(ContextRule):
     """
 
     eps: float = LB
+
+    CONSTANTS = {"eps": (0.0, 1e-2)}
 
     def integrate(self, c, c_in, B):
         c_in = c_in / jnp.sqrt(jnp.sum(c_in * c_in) + self.eps)
@@ -332,6 +371,9 @@ class EmotionSchedule(Schedule):
     intensity: str | None = None
     beta: str | float = 1.0
 
+    PARAMS = ("scale", "by_primacy", "temporal", "beta")
+    COLUMNS = ("feature", "intensity")
+
     def __post_init__(self) -> None:
         from .._salience import SALIENCE_KINDS
 
@@ -347,6 +389,15 @@ class EmotionSchedule(Schedule):
             own.append("beta")
         return self.primacy.reads() | frozenset(
             v for f in own if isinstance(v := getattr(self, f), str))
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not isinstance(self.primacy, PrimacySchedule):
+            from ..errors import ConfigError
+
+            raise ConfigError(f"{where}.primacy: expected a PrimacySchedule, got "
+                              f"{type(self.primacy).__name__} {self.primacy!r:.80}")
+        self.primacy.check(f"{where}.primacy")
 
     def columns(self) -> frozenset[str]:
         cols = {self.feature}
@@ -457,6 +508,8 @@ class PowerChoice(ChoiceRule):
     skip_unit_exponent: bool = True
 
     PARAMS = ("sensitivity",)
+    CONSTANTS = {"floor": (0.0, 1e-2)}
+    SWITCHES = ("skip_unit_exponent",)
 
     def logp(self, a, recallable, p):
         s = self._strengths(a, recallable, p)
@@ -530,6 +583,7 @@ class PositionalStop(StopRule):
     cap: float = LB
 
     PARAMS = ("scale", "growth")
+    CONSTANTS = {"cap": (0.0, 1e-4)}
 
     def __call__(self, p, s):
         ps = jnp.minimum(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),
@@ -547,6 +601,15 @@ class ExponentialStop(StopRule):
     hi: float = 1.0 - 1e-6
 
     PARAMS = ("scale", "growth")
+    CONSTANTS = {"lo": (0.0, 1.0), "hi": (0.0, 1.0)}
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not self.lo < self.hi:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"{where}: expected lo < hi, got lo={self.lo!r}, "
+                              f"hi={self.hi!r}")
 
     def __call__(self, p, s):
         ps = jnp.clip(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),

@@ -148,7 +148,13 @@ class Variant:
         if isinstance(self.learn_after, str) and self.learn_after not in flags:
             raise ConfigError(f"learn_after: {self.learn_after!r} is not a switch (FLAGS) of "
                               f"{self.params.__name__}; its switches: {sorted(flags)}")
+        ef = self.event_floor
+        if ef is not None and not (isinstance(ef, (int, float)) and not isinstance(ef, bool)
+                                   and 0.0 < ef < 1.0):
+            raise ConfigError(f"event_floor: expected None (the exact likelihood) or a "
+                              f"probability in (0, 1) (cymr: 1e-5), got {ef!r:.80}")
         for where, comp in self.components():
+            comp.check(where)
             unknown = sorted(comp.reads() - names)
             if unknown:
                 raise ConfigError(
