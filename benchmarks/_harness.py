@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import time
@@ -57,7 +58,17 @@ def machine_info() -> dict[str, Any]:
 
 
 def result(name: str, ours_s: float, baseline_s: float, baseline: str, **extra: Any) -> dict:
-    """Standard result record: ratio = baseline_s / ours_s (> 1: ours is faster)."""
+    """Standard result record: ratio = baseline_s / ours_s (> 1: ours is faster).
+
+    Every field must be JSON: a benchmark that passes something else (a function that
+    shadows the measured figure) fails here, naming the field, not when the file is written.
+    """
+    for key, value in extra.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: result field {key!r} is not JSON "
+                            f"({type(value).__name__}): {exc}") from None
     return {"name": name, "ours_s": ours_s, "baseline_s": baseline_s, "baseline": baseline,
             "ratio": baseline_s / ours_s if ours_s > 0 else float("inf"), **extra,
             "machine": machine_info()}

@@ -1,6 +1,9 @@
 """Parameter recovery and model identification of the jaxcmr, paper, ecmr and cmr3
 variants on a Morton2013-sized design (24 lists x 16 items per subject).
 
+Sizes: ``ENGRAMLAB_BENCH_RECOVER_SUBJECTS`` / ``ENGRAMLAB_BENCH_IDENTIFY_SUBJECTS``
+override the subject counts below (the JSON's ``n_recover`` / ``n_identify`` say which).
+
 - ``recover``: for each variant, ``N_RECOVER`` subjects (40; quick: 3) are simulated
   from true parameters drawn uniformly from :data:`PRIOR` (plausible ranges, below) and
   fitted by the default gradient fit with the variant's default free set and default
@@ -58,6 +61,21 @@ def _out_dir() -> Path:
     return Path(os.environ.get("ENGRAMLAB_BENCH_RESULTS", root)) / "cmr_recovery"
 
 
+def _sizes(quick: bool) -> tuple[int, int]:
+    """Subjects per variant for recovery and for identification: the defaults, the quick
+    sizes, or ``ENGRAMLAB_BENCH_RECOVER_SUBJECTS`` / ``ENGRAMLAB_BENCH_IDENTIFY_SUBJECTS``
+    (a shorter run on a busy machine; the JSON records the sizes used)."""
+    sizes = []
+    for var, full, small in (("ENGRAMLAB_BENCH_RECOVER_SUBJECTS", N_RECOVER, N_RECOVER_QUICK),
+                             ("ENGRAMLAB_BENCH_IDENTIFY_SUBJECTS", N_IDENTIFY,
+                              N_IDENTIFY_QUICK)):
+        n = int(os.environ.get(var, str(small if quick else full)))
+        if n < 2:
+            raise ValueError(f"{var} must be >= 2, got {n}")
+        sizes.append(n)
+    return sizes[0], sizes[1]
+
+
 def _workers() -> int:
     try:
         n = len(os.sched_getaffinity(0))
@@ -76,8 +94,7 @@ def run(quick: bool = False) -> dict:
     from benchmarks._harness import machine_info
     from engramlab._io import save_figure
 
-    n_rec = N_RECOVER_QUICK if quick else N_RECOVER
-    n_id = N_IDENTIFY_QUICK if quick else N_IDENTIFY
+    n_rec, n_id = _sizes(quick)
     out = _out_dir()
     workers = _workers()
     figures = []

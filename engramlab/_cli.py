@@ -121,7 +121,9 @@ def _cli_names(message: str) -> str:
     name (``flip: ...``) becomes its option (``--flip``); a message that names none of
     the options the user gave (a divergence, an overflow) gets them appended."""
     seen = _SEEN.get({})
-    m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\b", message)
+    # a library error names its argument first, as ``name: ...`` or ``name[key]: ...``
+    # (not a message that merely starts with a word that is also an option: "out of ...")
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)(?=:|\[)", message)
     if m and m.group(1) in seen and seen[m.group(1)] != m.group(1):
         message = seen[m.group(1)] + message[m.end():]
     given = {k: v for k, v in _GIVEN.get({}).items() if _numeric(v)}

@@ -26,25 +26,57 @@ __all__ = [
 TMP_GLOB = ".*.tmp"
 
 
+def _target(path: Any, name: str) -> Path:
+    """``path`` as a file path whose folder exists (created) and is writable, else a
+    :class:`~engramlab.errors.ConfigError` naming the argument ``name``."""
+    from .errors import ConfigError
+
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"{name}: expected a file path (str or Path), got "
+                          f"{type(path).__name__} {path!r:.80}")
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{name}: {str(path)!r} is a folder; expected a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot create the folder {str(path.parent)!r} "
+                          f"({exc.strerror or exc})") from None
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], *,
-                before_replace: Callable[[Path], Any] | None = None) -> Iterator[Path]:
+                before_replace: Callable[[Path], Any] | None = None,
+                name: str = "path") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     On an exception the temporary file is removed and ``path`` is untouched.
     ``before_replace(tmp)`` runs after the file is complete and before the rename (e.g.
     to record its checksum, so a file that exists always has one recorded).
+    A ``path`` that is a folder, not a path, or in a folder that cannot be created or
+    written is a :class:`~engramlab.errors.ConfigError` naming the argument ``name``,
+    as is an operating-system error while the file is written (e.g. a full disk).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    from .errors import ConfigError
+
+    path = _target(path, name)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot write in the folder {str(path.parent)!r} "
+                          f"({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        if before_replace is not None:
-            before_replace(tmp_path)
-        os.replace(tmp_path, path)
+        try:
+            yield tmp_path
+            if before_replace is not None:
+                before_replace(tmp_path)
+            os.replace(tmp_path, path)
+        except OSError as exc:
+            raise ConfigError(f"{name}: writing {str(path)!r} failed "
+                              f"({exc.strerror or exc})") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -108,10 +140,11 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *,
 
 
 def write_with(path: str | os.PathLike[str], writer: Callable[[Path], Any], *,
-               before_replace: Callable[[Path], Any] | None = None) -> Path:
+               before_replace: Callable[[Path], Any] | None = None,
+               name: str = "path") -> Path:
     """Atomically create ``path`` with ``writer(tmp_path)`` (e.g. ``ds.to_netcdf``);
-    ``before_replace`` as in :func:`atomic_path`."""
-    with atomic_path(path, before_replace=before_replace) as tmp:
+    ``before_replace`` and ``name`` as in :func:`atomic_path`."""
+    with atomic_path(path, before_replace=before_replace, name=name) as tmp:
         writer(tmp)
     return Path(path)
 

@@ -491,3 +491,30 @@ def check_sequence(value: Any, name: str, *, what: str = "items") -> list:
 
 
 __all__.append("check_sequence")
+
+
+class renamed_arguments:  # noqa: N801 - used as a context manager, like contextlib's
+    """Inside this block, an :class:`~engramlab.errors.EngramlabError` whose message starts
+    with a library argument's name (``cues: ...``, ``n_steps[0]: ...``) is re-raised naming
+    the caller's argument instead (``with renamed_arguments(cues="cue"): ...``; a key
+    may carry its index and alias, ``**{"band[0] (l_freq)": "low"}``), so a thin
+    wrapper with its own argument names (the seed's API) reports what its user passed."""
+
+    def __init__(self, **names: str) -> None:
+        self.names = names
+
+    def __enter__(self) -> renamed_arguments:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        from .errors import EngramlabError
+
+        if isinstance(exc, EngramlabError) and exc.args and isinstance(exc.args[0], str):
+            msg = exc.args[0]
+            # a name with its index first (``band[0] (l_freq): ...`` -> ``low: ...``)
+            m = re.match(r"^([A-Za-z_]\w*\[[^\]]*\](?: \(\w+\))?)(?=:)", msg)
+            if not (m and m.group(1) in self.names):
+                m = re.match(r"^([A-Za-z_]\w*)(?=:|\[)", msg)
+            if m and m.group(1) in self.names:
+                exc.args = (self.names[m.group(1)] + msg[m.end():], *exc.args[1:])
+        return False

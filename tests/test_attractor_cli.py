@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from engramlab.attractor.cli import app
@@ -25,6 +26,11 @@ def test_demo_scan_capacity_write_outputs(tmp_path):
     assert r.exit_code == 0, r.output
     res = json.loads((tmp_path / "s" / "beta_scan.json").read_text())
     assert len(res["strength"]["seed"]) == 4
+    # the printed table pairs every success rate with its beta (0.1, 1.73, 3.37, 5)
+    rows = [line for line in r.output.splitlines() if line.count("│") >= 3]
+    assert [row.split("│")[1].strip() for row in rows] == ["0.1", "1.73", "3.37", "5"]
+    assert [float(row.split("│")[2]) for row in rows] == pytest.approx(
+        res["strength"]["seed"], abs=0.005)
     r = runner.invoke(app, ["capacity", "--out", str(tmp_path / "c"), "-n", "50",
                             "--load-num", "3", "--networks", "1", "-q"])
     assert r.exit_code == 0, r.output

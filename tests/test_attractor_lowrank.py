@@ -177,7 +177,7 @@ def test_bad_factors_are_rejected(rng):
         net.imprint(np.ones(n + 1))
     with pytest.raises(ShapeError, match="emotions"):
         net.imprint(np.ones((2, n)), [1.0, 2.0, 3.0])
-    with pytest.raises(ValidationError, match="salience"):
+    with pytest.raises(ValidationError, match="beta"):
         net.imprint(np.ones(n), 1000.0, beta=10.0)
     with pytest.raises(ShapeError, match="cues"):
         recall(net.imprint(np.ones(n)), np.ones(n + 2))

@@ -26,6 +26,13 @@ def test_version():
     assert __version__ in res.output
 
 
+def test_python_dash_m_runs_the_same_command_line():
+    out = subprocess.run([sys.executable, "-m", "engramlab", "--version"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert __version__ in out.stdout
+
+
 def test_help_does_not_import_jax():
     code = (
         "import sys\n"

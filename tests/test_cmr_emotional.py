@@ -39,7 +39,11 @@ def emo_peers():
     return _with_valence(df[df["subject"].isin(df["subject"].unique()[:3])], seed=1)
 
 
-def _random_params(model, rng):
+def _random_params(model, rng, flags=None):
+    """Uniform within the class's BOUNDS (wide ones on a log scale); the emotional
+    parameters where they matter (``emotion_scale`` in [0.5, 20], so the emotional
+    pathway moves the likelihood; ``emotion_drift_rate`` in [0.05, 0.95]); ``flags`` the
+    switch settings (default: drawn)."""
     cls = CLASSES[model]
     vals = {}
     for k, (lo, hi) in cls.BOUNDS.items():
@@ -49,7 +53,10 @@ def _random_params(model, rng):
             vals[k] = float(rng.uniform(lo, hi))
     vals["stop_probability_scale"] = float(rng.uniform(1e-3, 0.3))
     vals["stop_probability_growth"] = float(rng.uniform(0.0, 1.0))
-    flags = {f: bool(rng.integers(2)) for f in cls.FLAGS}
+    vals["emotion_scale"] = float(np.exp(rng.uniform(np.log(0.5), np.log(20.0))))
+    vals["emotion_drift_rate"] = float(rng.uniform(0.05, 0.95))
+    if flags is None:
+        flags = {f: bool(rng.integers(2)) for f in cls.FLAGS}
     return cls(**vals, **flags)
 
 
@@ -63,16 +70,28 @@ def _reference(model, df, p):
     return pd.Series(per_list, index=data["subject"][:, 0]).groupby(level=0).sum()
 
 
-@pytest.mark.parametrize("seed", range(3))
+def _combos(model):
+    """Every setting of the class's switches (eCMR / CMR3: learning after the context
+    update, emotion modulated by primacy or added to it, phi_emot on the temporal MCF)."""
+    flags = CLASSES[model].FLAGS
+    return [dict(zip(flags, bits, strict=True))
+            for bits in itertools.product((False, True), repeat=len(flags))]
+
+
 @pytest.mark.parametrize("model", ["ecmr", "cmr3"])
 @pytest.mark.parametrize("dataset", ["emo_morton", "emo_peers"])
-def test_emotional_variants_match_jaxcmr_reference(model, seed, dataset, request):
+def test_emotional_variants_match_jaxcmr_reference(model, dataset, request):
+    """Every switch combination, each at its own random parameters, float64 against the
+    float64 transcription of jaxcmr's code."""
     df = request.getfixturevalue(dataset)
-    p = _random_params(model, np.random.default_rng(100 + seed))
-    ref = _reference(model, df, p)
-    ours = cmr.log_likelihood(df, p, variant=model, per_subject=True)
-    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-6)
-    assert ours.sum() == pytest.approx(ref.sum(), rel=1e-6)
+    combos = _combos(model)
+    assert len(combos) == 2 ** len(CLASSES[model].FLAGS) >= 8
+    for i, flags in enumerate(combos):
+        p = _random_params(model, np.random.default_rng(100 + i), flags)
+        ref = _reference(model, df, p)
+        ours = cmr.log_likelihood(df, p, variant=model, per_subject=True)
+        np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-12,
+                                   err_msg=f"switches {flags}")
 
 
 @pytest.mark.parametrize("model", ["ecmr", "cmr3"])

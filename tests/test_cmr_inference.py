@@ -7,6 +7,8 @@ coverage study and the concentration-on-the-MLE test are slow-marked
 
 from __future__ import annotations
 
+import re
+
 import jax
 import numpy as np
 import pandas as pd
@@ -212,7 +214,7 @@ def test_netcdf_roundtrip_and_resume(hier, tmp_path, monkeypatch):
         assert key is None and len(keys) == 1
         calls.append(np.asarray(jax.random.key_data(keys[0])))
         with np.load(tmp_path / "c1.npz") as z:
-            return {k: z[k] for k in z.files if k != "_fingerprint"}
+            return {k: z[k] for k in z.files if not k.startswith("_")}
 
     monkeypatch.setattr(inf, "_run_mcmc", rerun)
     resumed = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
@@ -223,6 +225,99 @@ def test_netcdf_roundtrip_and_resume(hier, tmp_path, monkeypatch):
     np.testing.assert_array_equal(resumed.posterior["choice_sensitivity"].values,
                                   idata.posterior["choice_sensitivity"].values)
     assert (ckpt / "hier-chain1.npz").exists()
+
+
+def _damage_truncate(path, arrays, fp):
+    path.write_bytes(path.read_bytes()[:200])
+
+
+def _damage_empty(path, arrays, fp):
+    path.write_bytes(b"")
+
+
+def _damage_random(path, arrays, fp):
+    path.write_bytes(np.random.default_rng(0).bytes(3000))
+
+
+def _damage_edit(path, arrays, fp):   # an array changed, the old checksum kept
+    digest = inf._arrays_digest(arrays, fp)
+    edited = {k: (v + 1.0 if k.startswith("s:") else v) for k, v in arrays.items()}
+    with open(path, "wb") as fh:
+        np.savez(fh, _fingerprint=np.array(fp), _checksum=np.array(digest), **edited)
+
+
+def _damage_nan(path, arrays, fp):     # NaN samples with a checksum that matches them
+    inf._save_unit(path, {k: (np.full_like(v, np.nan) if k.startswith("s:") else v)
+                          for k, v in arrays.items()}, fp)
+
+
+def _damage_shape(path, arrays, fp):   # 149 draws where the run has 150
+    inf._save_unit(path, {k: v[:, :-1] for k, v in arrays.items()}, fp)
+
+
+def _damage_no_checksum(path, arrays, fp):
+    with open(path, "wb") as fh:
+        np.savez(fh, _fingerprint=np.array(fp), **arrays)
+
+
+DAMAGES = [(_damage_truncate, "unreadable"), (_damage_empty, "unreadable"),
+           (_damage_random, "unreadable"), (_damage_edit, "do not match its checksum"),
+           (_damage_nan, "non-finite"), (_damage_shape, "expected \\(chains, draws\\)"),
+           (_damage_no_checksum, "no fingerprint or checksum")]
+
+
+def _chain1(hier, tmp_path):
+    import shutil
+
+    where = tmp_path / "ckpt"
+    shutil.copytree(hier[2], where)
+    path = where / "hier-chain1.npz"
+    with np.load(path) as z:
+        fp = str(z["_fingerprint"])
+        good = {k: z[k] for k in z.files if not k.startswith("_")}
+    return where, path, fp, good
+
+
+@pytest.mark.parametrize("damage, why", DAMAGES)
+def test_a_damaged_checkpoint_is_refused_saying_why(hier, tmp_path, capsys, damage, why):
+    where, path, fp, good = _chain1(hier, tmp_path)
+    assert inf._load_unit(path, fp, (1, 150)) is not None      # the intact file loads
+    capsys.readouterr()
+    damage(path, good, fp)
+    assert inf._load_unit(path, fp, (1, 150)) is None
+    assert re.search(why, capsys.readouterr().err)
+
+
+def test_a_damaged_checkpoint_is_recomputed_not_trusted(hier, tmp_path, monkeypatch, capsys):
+    data, idata, _ = hier
+    where, path, fp, good = _chain1(hier, tmp_path)
+    _damage_truncate(path, good, fp)
+    calls = []
+
+    def rerun(mcmc, *, key=None, keys=None, on_done=None):
+        calls.append(len(keys))
+        return good
+
+    monkeypatch.setattr(inf, "_run_mcmc", rerun)
+    resumed = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                         draws=150, warmup=150, checkpoint_dir=where, quiet=True, check=False)
+    assert calls == [1]          # chain 1 recomputed, chain 0 resumed
+    assert re.search("unreadable", capsys.readouterr().err)
+    np.testing.assert_array_equal(resumed.posterior["choice_sensitivity"].values,
+                                  idata.posterior["choice_sensitivity"].values)
+    assert inf._load_unit(path, fp, (1, 150)) is not None    # rewritten intact
+
+
+def test_checkpoint_dir_must_be_a_writable_folder(hier, tmp_path):
+    data = hier[0]
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    for bad, msg in [(afile, "exists and is not a folder"),
+                     (afile / "under", "cannot create or write"),
+                     (3, "expected a folder path"), ("", "expected a folder path")]:
+        with pytest.raises(ConfigError, match=f"checkpoint_dir: .*{msg}"):
+            cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
+                       draws=150, warmup=150, checkpoint_dir=bad, quiet=True)
 
 
 _PARALLEL = """
@@ -387,6 +482,67 @@ def test_bad_input_raises_engramlab_error(hier):
         cmr.sample(data.to_numpy(), key=key, free=FREE)
     with pytest.raises(EngramlabError, match="idata"):
         cmr.diagnostics(object())
+
+
+def test_inference_files_and_objects_are_checked(hier, tmp_path):
+    """Inference I/O on what is not a posterior of ours, and functions on damaged or
+    mismatched InferenceData: a clear EngramlabError naming the argument."""
+    import xarray as xr
+
+    from engramlab.errors import DataError, ValidationError
+
+    data, idata, _ = hier
+    good = cmr.save_inference(idata, tmp_path / "post.nc")
+    truncated = tmp_path / "trunc.nc"
+    truncated.write_bytes(good.read_bytes()[:500])
+    empty = tmp_path / "empty.nc"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.nc"
+    text.write_text("not netcdf")
+    foreign = tmp_path / "foreign.nc"
+    xr.Dataset({"x": ("t", np.arange(3.0))}).to_netcdf(foreign, engine="h5netcdf")
+    for path, msg in [(truncated, "not a readable NetCDF"), (empty, "not a readable NetCDF"),
+                      (text, "not a readable NetCDF"), (tmp_path, "is a folder"),
+                      (foreign, "not a readable NetCDF posterior|not a posterior"),
+                      (tmp_path / "nope.nc", "no such file"), (3, "expected a file path")]:
+        with pytest.raises(DataError, match=f"^path: .*({msg})"):
+            cmr.load_inference(path)
+    # writing onto a folder, under a file, or an object that is not a posterior
+    for path, msg in [(tmp_path, "is a folder"), (good / "under.nc", "cannot create")]:
+        with pytest.raises(ConfigError, match=f"^path: .*{msg}"):
+            cmr.save_inference(idata, path)
+    with pytest.raises(ValidationError, match="^idata: expected an ArviZ InferenceData"):
+        cmr.save_inference(None, tmp_path / "x.nc")
+    # functions on None or on an InferenceData missing a group
+    for fn in (cmr.diagnostics, lambda x: cmr.point_fits(x, data),
+               lambda x: cmr.posterior_predictive(x, data, key=jax.random.key(0))):
+        with pytest.raises(ValidationError, match="^idata: expected an ArviZ"):
+            fn(None)
+    no_stats = idata.copy()
+    del no_stats.sample_stats
+    with pytest.raises(ValidationError, match=r"^idata: .*no \['sample_stats'\] group"):
+        cmr.diagnostics(no_stats)
+    no_ll = idata.copy()
+    del no_ll.log_likelihood
+    with pytest.raises(ValidationError, match=r"results\['a'\]: .*\['log_likelihood'\]"):
+        cmr.compare({"a": no_ll})
+    with pytest.raises(ValidationError, match=r"results\['a'\]: expected an ArviZ"):
+        cmr.compare({"a": None})
+    for value in (np.nan, -np.inf):
+        bad = idata.copy()
+        arr = bad.log_likelihood["recall"].values.copy()
+        arr[0, 0, 0] = value
+        bad.log_likelihood["recall"] = (bad.log_likelihood["recall"].dims, arr)
+        with pytest.raises(ValidationError, match=r"results\['b'\]: 1 pointwise"):
+            cmr.compare({"a": idata, "b": bad})
+    # data with fewer lists than were sampled
+    last = data.loc[data["subject"] == 1, "list"].max()
+    fewer = data[~((data["subject"] == 1) & (data["list"] == last))]
+    for fn in (lambda: cmr.point_fits(idata, fewer),
+               lambda: cmr.posterior_predictive(idata, fewer, key=jax.random.key(0))):
+        with pytest.raises(ValidationError, match="^data: expected the lists the posterior "
+                                                  "was sampled on .*number of lists"):
+            fn()
 
 
 def test_cli_sample_bad_free_is_a_clean_error():

@@ -123,11 +123,16 @@ def test_laplace_hessian_equals_autodiff_hessian(ragged):
                            max_tree_depth=4)
         full = np.asarray(jax.jit(jax.hessian(lambda f: smp.potential(smp.unravel(f))))(smp.x0))
     np.testing.assert_allclose(smp.hessian, full, rtol=1e-6, atol=1e-6 * np.abs(full).max())
-    # the whitening matrix inverts the (floored) Hessian: R R^T = H^-1 when H >= 0.1
-    w = np.linalg.eigvalsh(full)
-    if w.min() > 0.1:
-        R = np.asarray(smp.root)
-        np.testing.assert_allclose(R @ R.T @ full, np.eye(full.shape[0]), atol=1e-6)
+    # the whitening matrix inverts the Hessian with its eigenvalues floored at 0.1:
+    # R R^T = V diag(1 / max(w, 0.1)) V^T (always checked: no guard on the data)
+    w, v = np.linalg.eigh(0.5 * (smp.hessian + smp.hessian.T))
+    assert w.max() > 0.1      # the floor leaves the curved directions alone
+    R = np.asarray(smp.root)
+    expect = (v / np.maximum(w, 0.1)) @ v.T
+    np.testing.assert_allclose(R @ R.T, expect, rtol=0, atol=1e-10 * np.abs(expect).max())
+    curved = w > 0.1
+    np.testing.assert_allclose(v[:, curved].T @ (R @ R.T) @ smp.hessian @ v[:, curved],
+                               np.eye(int(curved.sum())), rtol=0, atol=1e-8)
 
 
 @pytest.mark.parametrize("variant", ["jaxcmr", "ecmr"])

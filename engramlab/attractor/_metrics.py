@@ -47,8 +47,8 @@ from ._network import (
     _check_salience,
     _imprint_core,
     _run_euler,
+    _salience,
     default_float,
-    salience,
     simulate,
 )
 
@@ -320,7 +320,8 @@ def beta_scan(pattern: Any, betas: Any = None, *, key: Any, emotion: float = 2.0
                           "pattern": p.shape})
     key = as_key(key)
     dtype = default_float()
-    sal = jnp.stack([salience(emotion, float(bb), salience_fn) for bb in b]).astype(dtype)
+    sal = jnp.stack([_salience(emotion, float(bb), salience_fn, "salience_fn")
+                     for bb in b]).astype(dtype)
     if not bool(jnp.all(jnp.isfinite(sal))):
         raise ValidationError("betas: salience overflowed for some beta; use smaller values")
     keys = jax.random.split(as_key(key), b.size)

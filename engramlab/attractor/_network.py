@@ -92,6 +92,11 @@ def salience(emotion: Any, beta: float = 1.0,
 
     **Returns:** ``s`` with the shape of ``emotion``.
     """
+    return _salience(emotion, beta, kind, "kind")
+
+
+def _salience(emotion: Any, beta: Any, kind: Any, name: str) -> jax.Array:
+    """:func:`salience`, with errors about ``kind`` naming the caller's argument ``name``."""
     traced = _traced(emotion, beta)
     if not traced:
         emotion = as_array(emotion, "emotion", allow_empty=True)
@@ -103,27 +108,27 @@ def salience(emotion: Any, beta: float = 1.0,
         except Exception as exc:
             if isinstance(exc, EngramlabError):
                 raise
-            raise ValidationError(f"salience: the callable s(E, beta) failed on emotions of "
+            raise ValidationError(f"{name}: the callable s(E, beta) failed on emotions of "
                                   f"shape {e.shape}: {type(exc).__name__}: {exc}"[:300]
                                   ) from exc
         if out.shape != e.shape:
-            raise ShapeError(f"salience: the callable s(E, beta) must return the shape of "
+            raise ShapeError(f"{name}: the callable s(E, beta) must return the shape of "
                              f"the emotions {e.shape}, got {out.shape}")
     else:
-        check_choice(kind, "salience", SALIENCE_KINDS)
+        check_choice(kind, name, SALIENCE_KINDS)
         out = jnp.asarray(salience_value(e, beta, kind), dtype=e.dtype)
     if traced:
         return out
     if not bool(jnp.all(jnp.isfinite(out))):
-        raise ValidationError(f"salience: s(E; beta) is not finite for emotions "
+        raise ValidationError(f"beta: s(E; beta) is not finite for emotions "
                               f"{np.asarray(emotion)} and beta {beta:g} (overflow); use "
                               f"smaller beta or emotions"[:300])
     return out
 
 
-def _check_salience(kind: Any) -> None:
+def _check_salience(kind: Any, name: str = "salience_fn") -> None:
     if not callable(kind):
-        check_choice(kind, "salience", SALIENCE_KINDS)
+        check_choice(kind, name, SALIENCE_KINDS)
 
 
 def _imprint_core(weights, patterns, sal, gamma, zero_diagonal: bool):
@@ -151,9 +156,9 @@ def _imprint_inputs(n: int, patterns: Any, emotions: Any, gamma: Any, beta: Any,
     _check_salience(salience_fn)
     dtype = default_float()
     e = np.broadcast_to(e, (p2.shape[0],))
-    sal = salience(e, beta, salience_fn)
+    sal = _salience(e, beta, salience_fn, "salience_fn")
     if not bool(jnp.all(jnp.isfinite(sal))):
-        raise ValidationError(f"salience: s(E; beta) is not finite for emotions {e} and "
+        raise ValidationError(f"beta: s(E; beta) is not finite for emotions {e} and "
                               f"beta {beta:g} (overflow); use smaller beta or emotions")
     return jnp.asarray(p2, dtype), sal.astype(dtype), gamma
 

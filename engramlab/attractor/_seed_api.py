@@ -34,6 +34,7 @@ from .._validation import (
     check_resources,
     check_size,
     nbytes,
+    renamed_arguments,
 )
 from ..errors import ShapeError, ValidationError
 from ._metrics import (
@@ -86,12 +87,14 @@ class _SeedNet:
     def _imprint(self, pattern: Any, emotion: Any, beta: Any) -> None:
         p = self._check_pattern(pattern)
         e = check_finite_scalar(emotion, "emotion")
-        self.W = imprint(self.W, p, e, gamma=1.0, beta=beta, salience_fn="seed",
-                         zero_diagonal=self._zero_diagonal)
+        with renamed_arguments(beta="β"):
+            self.W = imprint(self.W, p, e, gamma=1.0, beta=beta, salience_fn="seed",
+                             zero_diagonal=self._zero_diagonal)
 
     def _recall(self, cue: Any, steps: Any) -> jax.Array:
         steps = check_int(steps, "steps", min_value=0)
-        return recall(self.network, cue, n_steps=steps)
+        with renamed_arguments(cues="cue", n_steps="steps"):
+            return recall(self.network, cue, n_steps=steps)
 
 
 class EmotionalAttractorNetwork(_SeedNet):
@@ -180,8 +183,9 @@ def measure_attractor_strength(simulator: Any, pattern: Any, trials: int = 100, 
     """
     net, steps = _resolve(simulator)
     check_int(trials, "trials", min_value=1)
-    return attractor_strength(net, pattern, key=_key(key), trials=trials, noise=noise,
-                              threshold=threshold, n_steps=steps)
+    with renamed_arguments(patterns="pattern"):
+        return attractor_strength(net, pattern, key=_key(key), trials=trials, noise=noise,
+                                  threshold=threshold, n_steps=steps)
 
 
 def emotion_impact_scan(simulator: Any, pattern: Any,

@@ -186,9 +186,17 @@ def scan(
             out / "beta_scan.nc")
     write_json(out / "beta_scan.json", {"beta": betas, "strength": res, "emotion": emotion,
                                         "gamma": gamma, "n_neurons": n_neurons, "seed": seed})
+    from rich.table import Table
+
+    table = Table(title=f"attractor strength (success rate over {trials} trials, E = "
+                        f"{emotion:g})")
+    table.add_column("beta", justify="right")
+    for k in res:
+        table.add_column(f"salience {k}", justify="right")
+    for i, b in enumerate(betas):
+        table.add_row(f"{b:.3g}", *(f"{float(v[i]):.2f}" for v in res.values()))
     con = Console()
-    for k, v in res.items():
-        con.print(f"{k:>8}: " + " ".join(f"{x:.2f}" for x in v))
+    con.print(table)
     con.print(f"-> {out}")
 
 

@@ -14,8 +14,7 @@ import pandas as pd
 from .._validation import as_array, as_key, check_int, check_resources
 from ..errors import DataError, DivergenceError, ShapeError, ValidationError
 from ._data import RecallArrays, from_arrays, to_arrays
-from ._params import as_params
-from ._variants import Variant, get_variant
+from ._variants import Variant, as_params, get_variant
 
 __all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik",
            "LoglikFunction", "trial_logliks"]
@@ -38,7 +37,7 @@ class Prepared:
         self.L = arrays.list_length
         if pool_size is None:
             pool_size = arrays.pool_size
-        pool_size = check_int(pool_size, "pool_size", min_value=self.L)
+        pool_size = check_int(pool_size, "pool_size", min_value=self.L, max_value=10**7)
         if pool_size < arrays.pool_size:
             raise ValidationError(f"pool_size: expected at least max(item_index) + 1 = "
                                   f"{arrays.pool_size}, got {pool_size}")
@@ -65,13 +64,23 @@ def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
             variant: str | Variant | None = None) -> Prepared:
     """Validate ``data`` once (for repeated scoring, e.g. in a fit); ``variant`` selects
     the study-event columns to carry (its ``features``)."""
-    feats = get_variant(variant).features if variant is not None else ()
+    v = get_variant(variant) if variant is not None else None
+    feats = v.features if v is not None else ()
     if isinstance(data, Prepared):
-        missing = [f for f in feats if f not in data.features]
-        if missing:
-            return Prepared(data.arrays, pool_size=data.pool_size, features=feats)
-        return data
-    return Prepared(data, pool_size=pool_size, clean=clean, features=feats)
+        prep = data
+        if any(f not in data.features for f in feats):
+            prep = Prepared(data.arrays, pool_size=data.pool_size, features=feats)
+    else:
+        prep = Prepared(data, pool_size=pool_size, clean=clean, features=feats)
+    if v is not None:
+        # one evaluation holds every list's MFC and MCF (vmapped) and does ~12 L^2 K
+        # operations per list: a list of 20,000 items is refused here, not run for hours
+        L, n = prep.L, len(prep.recalls)
+        K = sum(ly.preexp.size(L) for ly in v.layers)
+        check_resources("CMR likelihood", n_bytes=n * 2.0 * L * K * 8,
+                        n_ops=n * 12.0 * L * L * K,
+                        args={"data": f"{n} lists of {L} items"})
+    return prep
 
 
 def _nan_message(v: Variant, params: Any, what: str, n: int) -> str:

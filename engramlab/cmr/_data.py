@@ -192,6 +192,22 @@ def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
                         "split the data by list length and score each part separately")
     L = int(lengths.iloc[0])
     n = len(lists)
+    # study positions are the serial positions 1..L of every list (psifr's convention):
+    # a gap, a repeat or a stray value (1e9) would silently reorder the list
+    expect = study.groupby(["subject", "list"], sort=False).cumcount().to_numpy() + 1
+    off = study["position"].to_numpy() != expect
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        row = study.iloc[i]
+        raise DataError(f"{name}: study positions of every list must be 1..{L} (each once); "
+                        f"subject {row['subject']!r} list {row['list']!r} has position "
+                        f"{row['position']!r} where {int(expect[i])} was expected (row "
+                        f"{study.index[i]!r})")
+    rdup = recall.duplicated(["subject", "list", "position"])
+    if rdup.any():
+        s_, lst, pos = recall.loc[rdup, ["subject", "list", "position"]].iloc[0]
+        raise DataError(f"{name}: recall position {pos!r} appears more than once in subject "
+                        f"{s_!r} list {lst!r}; output positions must be distinct")
 
     if key == "item":
         pool = {w: i for i, w in enumerate(np.sort(study["item"].unique()))}

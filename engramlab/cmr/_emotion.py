@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int
+from .._validation import as_array, check_choice, check_int
 from ..errors import DataError
 from ._data import _check_frame
 
@@ -31,7 +31,7 @@ def valence_class(valence: Any, scheme: str = "emotional") -> np.ndarray:
     """``"emotional"`` / ``"neutral"`` (``scheme="emotional"``, eCMR) or ``"negative"`` /
     ``"neutral"`` / ``"positive"`` (``"signed"``, CMR3) for each valence value."""
     check_choice(scheme, "scheme", SCHEMES)
-    v = np.asarray(valence, dtype=float)
+    v = as_array(valence, "valence", dtype=np.float64, allow_empty=True)  # finite
     if scheme == "emotional":
         return np.where(v != 0, "emotional", "neutral")
     return np.where(v < 0, "negative", np.where(v > 0, "positive", "neutral"))
@@ -188,11 +188,28 @@ def composition_effect(table: pd.DataFrame) -> pd.DataFrame:
     error (independent lists), and ``difference = mixed - pure`` with its SE.
     """
     out = []
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"table: expected the DataFrame of list_composition, got "
+                        f"{type(table).__name__}")
+    need = ["variant", "list_type", "valence_class", "recall", "se"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise DataError(f"table: missing column(s) {missing} (expected list_composition's "
+                        f"table with {need})")
+
     def get(g: pd.DataFrame, t: str, c: str) -> tuple[float, float]:
         row = g[(g["list_type"] == t) & (g["valence_class"] == c)]
         if row.empty:
             raise DataError(f"table: no row for list_type {t!r}, valence_class {c!r}")
-        return float(row["recall"].iloc[0]), float(row["se"].iloc[0])
+        try:
+            r, se = float(row["recall"].iloc[0]), float(row["se"].iloc[0])
+        except (TypeError, ValueError):
+            r = se = float("nan")
+        if not (0.0 <= r <= 1.0 and np.isfinite(se) and se >= 0):
+            raise DataError(f"table: list_type {t!r}, valence_class {c!r}: expected a "
+                            f"recall probability in [0, 1] and a finite se >= 0, got "
+                            f"recall={row['recall'].iloc[0]!r}, se={row['se'].iloc[0]!r}")
+        return r, se
 
     for name, g in table.groupby("variant", sort=False):
         (me, mse), (mn, mns) = get(g, "mixed", "emotional"), get(g, "mixed", "neutral")

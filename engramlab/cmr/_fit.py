@@ -16,7 +16,6 @@ table to NetCDF.
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -630,40 +629,22 @@ def fit_subjects(data: pd.DataFrame, *, scheduler: str | None = None, workers: i
 
     **Returns:** the tidy table: one row per subject (``subject`` first), as :func:`fit`.
     """
-    from distributed import Client, LocalCluster, as_completed
-
+    from .._scheduler import dask_client, run_tasks
     from ._data import _check_frame
 
     _check_frame(data, "data")
-    workers = check_int(workers, "workers", min_value=1)
+    workers = check_int(workers, "workers", min_value=1, max_value=1024)
     subjects = list(pd.unique(data["subject"]))
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                               # ":0": a free port (the default 8787 may be taken)
-                               dashboard_address=":0", silence_logs=logging.ERROR)
-        client = Client(cluster)
-    else:
-        from .._scheduler import check_scheduler_address
-
-        client = Client(check_scheduler_address(scheduler, "scheduler"), timeout="30s")
     rows = []
-    try:
-        futures = [client.submit(_fit_one, s, data[data["subject"] == s], kwargs, pure=False)
-                   for s in subjects]
-        with make_progress(quiet) as progress:
-            task = progress.add_task("fitting CMR per subject", total=len(futures))
-            try:
-                for fut in as_completed(futures):
-                    rows.append(fut.result())
-                    progress.advance(task)
-            except BaseException:
-                client.cancel(futures)
-                raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    with dask_client(scheduler, workers) as client, make_progress(quiet) as progress:
+        task = progress.add_task("fitting CMR per subject", total=len(subjects))
+
+        def done(_s, row):
+            rows.append(row)
+            progress.advance(task)
+
+        run_tasks(client, _fit_one, ((s, (s, data[data["subject"] == s], kwargs))
+                                     for s in subjects), done)
     table = pd.concat(rows, ignore_index=True)
     order = {s: i for i, s in enumerate(subjects)}
     table = table.sort_values("subject", key=lambda c: c.map(order)).reset_index(drop=True)

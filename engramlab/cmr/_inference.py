@@ -1,7 +1,7 @@
 """Bayesian inference for CMR: NUTS on the exact likelihood, PPCs, model comparison.
 
 Built only on :func:`engramlab.cmr.make_loglik` (a differentiable, jitted per-list
-log-likelihood of fixed data), so every variant that :func:`~engramlab.cmr._params.params_class`
+log-likelihood of fixed data), so every variant that :func:`~engramlab.cmr._variants.params_class`
 accepts can be sampled, with no per-variant code.
 
 **Transform.** Each free parameter ``k`` with bounds ``(lo_k, hi_k)`` is sampled on the
@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +60,7 @@ from .._io import write_with
 from .._progress import make_progress
 from .._validation import check_choice, check_int, check_range, check_resources
 from ..errors import ConfigError, ConvergenceWarning, DivergenceError, ValidationError
+from ._data import _check_frame
 
 __all__ = ["Priors", "sample", "diagnostics", "posterior_predictive", "point_fits",
            "compare", "save_inference", "load_inference"]
@@ -581,25 +582,91 @@ def _fingerprint(spec: _Spec, pri: dict, recalls: np.ndarray, subject: np.ndarra
     return h.hexdigest()[:20]
 
 
+def _arrays_digest(arrays: Mapping[str, np.ndarray], fp: str) -> str:
+    """SHA-256 over the run's fingerprint and every array's name, dtype, shape and bytes."""
+    h = hashlib.sha256(fp.encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}|{a.dtype.str}|{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _save_unit(path: Path, arrays: dict[str, np.ndarray], fp: str) -> None:
+    """Write one finished unit (chain, chains or subject) atomically, with the run's
+    fingerprint and a checksum of its arrays."""
     def writer(p: Path) -> None:
         with open(p, "wb") as fh:
-            np.savez(fh, _fingerprint=np.array(fp), **arrays)
+            np.savez(fh, _fingerprint=np.array(fp),
+                     _checksum=np.array(_arrays_digest(arrays, fp)), **arrays)
 
     write_with(path, writer)
 
 
-def _load_unit(path: Path, fp: str) -> dict[str, np.ndarray] | None:
-    """A finished unit from ``path`` (``None`` if absent); refuses another run's file."""
+def _load_unit(path: Path, fp: str, lead: tuple[int, int]) -> dict[str, np.ndarray] | None:
+    """A finished unit from ``path``, or ``None`` when it is absent or damaged (then the
+    unit is recomputed, saying why on stderr). Verified: readable, this run's fingerprint
+    (another run's file is a :class:`ConfigError`), its checksum, every array shaped
+    ``(chains, draws, ...)`` as ``lead`` says, and finite samples (``s:`` arrays)."""
+    from .._progress import say
+
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        got = str(z["_fingerprint"])
-        if got != fp:
-            raise ConfigError(f"checkpoint_dir: {str(path)!r} belongs to a different run "
-                              f"(fingerprint {got}, this run {fp}: other data, priors, "
-                              "bounds, draws or seed); use an empty folder to start afresh")
-        return {k: z[k] for k in z.files if k != "_fingerprint"}
+
+    def damaged(why: str) -> None:
+        say(f"checkpoint {str(path)!r}: {why}; recomputing it")
+
+    try:
+        # our own handle: np.load leaks the one it opens when the zip is unreadable
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is damaged
+        damaged(f"unreadable ({type(exc).__name__}: {str(exc)[:80]})")
+        return None
+    got_fp, digest = arrays.pop("_fingerprint", None), arrays.pop("_checksum", None)
+    if got_fp is None or got_fp.shape != () or digest is None or digest.shape != ():
+        damaged("not a checkpoint of this package (no fingerprint or checksum)")
+        return None
+    if str(got_fp) != fp:
+        raise ConfigError(f"checkpoint_dir: {str(path)!r} belongs to a different run "
+                          f"(fingerprint {got_fp}, this run {fp}: other data, priors, "
+                          "bounds, draws or seed); use an empty folder to start afresh")
+    if str(digest) != _arrays_digest(arrays, fp):
+        damaged("its arrays do not match its checksum (edited or corrupt)")
+        return None
+    if not any(k.startswith("s:") for k in arrays):
+        damaged("it holds no samples")
+        return None
+    for k, v in arrays.items():
+        if v.shape[:2] != tuple(lead):
+            damaged(f"array {k!r} has shape {v.shape}, expected (chains, draws) = {lead}")
+            return None
+        if k.startswith("s:") and not (np.issubdtype(v.dtype, np.number)
+                                       and np.isfinite(v).all()):
+            damaged(f"array {k!r} holds non-finite or non-numeric samples")
+            return None
+    return arrays
+
+
+def _checkpoint_folder(checkpoint_dir: Any) -> Path | None:
+    """``checkpoint_dir`` as a folder (created), or a :class:`ConfigError` saying why not."""
+    if checkpoint_dir is None:
+        return None
+    if not isinstance(checkpoint_dir, (str, os.PathLike)) or not str(checkpoint_dir):
+        raise ConfigError(f"checkpoint_dir: expected a folder path (str or Path), got "
+                          f"{type(checkpoint_dir).__name__} {checkpoint_dir!r:.80}")
+    ckpt = Path(checkpoint_dir)
+    if ckpt.exists() and not ckpt.is_dir():
+        raise ConfigError(f"checkpoint_dir: {str(ckpt)!r} exists and is not a folder")
+    try:
+        ckpt.mkdir(parents=True, exist_ok=True)
+        probe = ckpt / ".engramlab-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"checkpoint_dir: cannot create or write the folder "
+                          f"{str(ckpt)!r} ({exc.strerror or exc})") from None
+    return ckpt
 
 
 # --------------------------------------------------------------------------- data identity
@@ -691,7 +758,7 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
                      for c in range(chains)]
             done: dict[int, dict[str, np.ndarray]] = {}
             for c, path in enumerate(paths):
-                got = None if path is None else _load_unit(path, fp)
+                got = None if path is None else _load_unit(path, fp, (1, draws))
                 if got is not None:
                     done[c] = got
                     if on_unit is not None:
@@ -710,7 +777,7 @@ def _sample_block(ll, spec, subj_idx, n_subj, pri, hierarchical, key, *, chains,
                         on_unit(f"{tag}: chain {c + 1} done")
             return {k: np.concatenate([done[c][k] for c in range(chains)]) for k in done[0]}
         path = None if ckpt is None else ckpt / f"{tag}-chains.npz"
-        got = None if path is None else _load_unit(path, fp)
+        got = None if path is None else _load_unit(path, fp, (chains, draws))
         if got is None:
             got = _run_mcmc((get_sampler(), chains, chain_method), key=key,
                             on_done=None if on_unit is None else
@@ -841,8 +908,18 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
                                 ("sequential", "vectorized", "parallel"))
     target_accept = check_range(target_accept, "target_accept", 0.0, 1.0,
                                 lo_inclusive=False, hi_inclusive=False)
-    workers = check_int(workers, "workers", min_value=1)
+    workers = check_int(workers, "workers", min_value=1, max_value=1024)
     subject_runs = check_choice(subject_runs, "subject_runs", ("separate", "joint"))
+    if scheduler is not None:
+        from .._scheduler import check_scheduler_address
+
+        if hierarchical or subject_runs == "joint":
+            raise ConfigError(f"scheduler: a {'hierarchical' if hierarchical else 'joint'} "
+                              f"run samples every subject in one model in this process; "
+                              f"Dask (scheduler={scheduler!r:.60}) is for separate "
+                              "per-subject runs: hierarchical=False, subject_runs='separate'")
+        scheduler = check_scheduler_address(scheduler, "scheduler")
+    ckpt = _checkpoint_folder(checkpoint_dir)
     parameterization = check_choice(parameterization, "parameterization",
                                     ("non-centered", "centered", "partial", "gibbs"))
     # NumPyro's iterative NUTS keeps O(depth) buffers per tree, and depth 30 is already
@@ -893,10 +970,6 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
     fp = _fingerprint(spec, pri, recalls, subject,
                       dict(settings, chain_method="vectorized" if chain_method == "vectorized"
                            else "per-chain"))
-    ckpt = None
-    if checkpoint_dir is not None:
-        ckpt = Path(checkpoint_dir)
-        ckpt.mkdir(parents=True, exist_ok=True)
     kw = dict(chains=chains, draws=draws, warmup=warmup, chain_method=chain_method,
               target_accept=target_accept, max_tree_depth=max_tree_depth,
               parameterization=parameterization, precondition=precondition,
@@ -956,7 +1029,7 @@ def _sample_subjects(data, subjects, variant, pool_size, spec, pri, key, kw, ckp
     todo = []
     for i, _s in enumerate(subjects):
         path = None if ckpt is None else ckpt / f"subject{i}.npz"
-        got = None if path is None else _load_unit(path, fp)
+        got = None if path is None else _load_unit(path, fp, (kw["chains"], kw["draws"]))
         if got is None:
             todo.append(i)
         else:
@@ -974,34 +1047,18 @@ def _sample_subjects(data, subjects, variant, pool_size, spec, pri, key, kw, ckp
                 _save_unit(ckpt / f"subject{i}.npz", results[i], fp)
             progress.advance(task)
         elif todo:
-            from distributed import Client, LocalCluster, as_completed
+            from .._scheduler import dask_client, run_tasks
 
-            cluster = None
-            if scheduler is None:
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                       processes=False, dashboard_address=":0",
-                                       silence_logs=logging.ERROR)
-                client = Client(cluster)
-            else:
-                client = Client(scheduler, timeout="30s")
-            try:
-                futs = {client.submit(_sample_subject_task, data[subj_col == subjects[i]],
-                                      variant, pool_size, spec, pri, keys[i], kw,
-                                      pure=False): i for i in todo}
-                try:
-                    for fut in as_completed(list(futs)):
-                        i = futs[fut]
-                        results[i] = fut.result()
-                        if ckpt is not None:  # written by the client: any cluster works
-                            _save_unit(ckpt / f"subject{i}.npz", results[i], fp)
-                        progress.advance(task)
-                except BaseException:
-                    client.cancel(list(futs))
-                    raise
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+            def done(i, res):
+                results[i] = res
+                if ckpt is not None:  # written by the client: any cluster works
+                    _save_unit(ckpt / f"subject{i}.npz", res, fp)
+                progress.advance(task)
+
+            with dask_client(scheduler, workers) as client:
+                run_tasks(client, _sample_subject_task,
+                          ((i, (data[subj_col == subjects[i]], variant, pool_size, spec, pri,
+                                keys[i], kw)) for i in todo), done)
     return [results[i] for i in range(len(subjects))]
 
 
@@ -1062,12 +1119,41 @@ def _to_inference_data(raw, per_subject, spec, pri_obj, hierarchical, subjects, 
     return idata
 
 
-def _meta(idata) -> dict[str, Any]:
+def _meta(idata: Any, name: str = "idata", groups: Sequence[str] = ()) -> dict[str, Any]:
+    """The run description :func:`sample` stores in ``idata``, after checking that
+    ``idata`` is an ArviZ InferenceData made by :func:`sample` and has every group in
+    ``groups`` (a :class:`ValidationError` naming ``name`` otherwise)."""
+    have = idata.groups() if callable(getattr(idata, "groups", None)) else None
+    if have is None or "posterior" not in have:
+        raise ValidationError(f"{name}: expected an ArviZ InferenceData made by "
+                              f"engramlab.cmr.sample (with a posterior group), got "
+                              f"{type(idata).__name__}")
     try:
-        return json.loads(idata.posterior.attrs[_SPEC_ATTR])
-    except (AttributeError, KeyError) as exc:
-        raise ValidationError("idata: expected an InferenceData made by "
-                              "engramlab.cmr.sample (no engramlab_spec attribute)") from exc
+        meta = json.loads(idata.posterior.attrs[_SPEC_ATTR])
+        meta["spec"]["free"], meta["spec"]["names"]  # noqa: B018 - the keys used downstream
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(f"{name}: expected an InferenceData made by "
+                              "engramlab.cmr.sample (no valid engramlab_spec attribute on "
+                              "its posterior)") from None
+    missing = [g for g in groups if g not in have]
+    if missing:
+        raise ValidationError(f"{name}: the InferenceData has no {missing} group(s) "
+                              f"(it has {list(have)}); use the result of cmr.sample or "
+                              "cmr.load_inference as written by cmr.save_inference")
+    return meta
+
+
+def _check_sampled_data(idata: Any, data: Any, subjects: Sequence[Any],
+                        dsub: pd.Series) -> None:
+    """``data`` (restricted to the posterior's subjects) must be the lists the posterior
+    was sampled on, where ``idata`` carries a data fingerprint."""
+    fp = _idata_fingerprint(idata)
+    if fp is None:
+        return
+    diff = _data_differences(fp, _frame_fingerprint(data[dsub.isin(subjects)]))
+    if diff:
+        raise ValidationError(f"data: expected the lists the posterior was sampled on "
+                              f"(what differs: {', '.join(diff)})")
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -1085,7 +1171,7 @@ def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_
     """
     import arviz as az
 
-    _meta(idata)
+    _meta(idata, groups=("sample_stats",))
     post = idata.posterior
     names = list(post.data_vars)
     with warnings.catch_warnings():
@@ -1146,21 +1232,45 @@ def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_
 # --------------------------------------------------------------------------- I/O
 
 def save_inference(idata: Any, path: str | Path) -> Path:
-    """Write the InferenceData to NetCDF (h5netcdf), atomically."""
-    return write_with(path, lambda p: idata.to_netcdf(str(p), engine="h5netcdf"))
+    """Write the InferenceData of :func:`sample` to NetCDF (h5netcdf), atomically."""
+    _meta(idata)
+    return write_with(path, lambda p: idata.to_netcdf(str(p), engine="h5netcdf"),
+                      name="path")
 
 
 def load_inference(path: str | Path) -> Any:
-    """Read an InferenceData written by :func:`save_inference` (loaded into memory)."""
+    """Read an InferenceData written by :func:`save_inference` (loaded into memory).
+
+    A path that is missing or a folder, a file that is not NetCDF (empty, truncated,
+    another format) and a NetCDF file that is not a posterior of :func:`sample` are a
+    :class:`~engramlab.errors.DataError` naming the file."""
     import arviz as az
 
     from ..errors import DataError
 
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise DataError(f"path: expected a file path (str or Path), got "
+                        f"{type(path).__name__} {path!r:.80}")
     p = Path(path)
     if not p.exists():
         raise DataError(f"path: no such file {str(p)!r}")
-    idata = az.from_netcdf(str(p), engine="h5netcdf")
-    idata.load()
+    if p.is_dir():
+        raise DataError(f"path: {str(p)!r} is a folder; expected a NetCDF file written by "
+                        "cmr.save_inference")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.from_netcdf(str(p), engine="h5netcdf")
+            idata.load()
+    except Exception as exc:  # noqa: BLE001 - h5py/xarray raise many kinds
+        raise DataError(f"path: {str(p)!r} is not a readable NetCDF posterior (empty, "
+                        f"truncated or another format: {type(exc).__name__}: "
+                        f"{str(exc)[:120]})") from None
+    try:
+        _meta(idata, "path")
+    except ValidationError:
+        raise DataError(f"path: {str(p)!r} is a NetCDF file but not a posterior written "
+                        "by cmr.save_inference (no engramlab_spec attribute)") from None
     return idata
 
 
@@ -1203,6 +1313,8 @@ def posterior_predictive(idata: Any, data: pd.DataFrame, *, key: Any, n_draws: i
     from ._api import simulate
 
     key = _check_key(key)
+    _meta(idata)
+    data = _check_frame(data, "data")
     n_draws = check_int(n_draws, "n_draws", min_value=1)
     n_rep = check_int(n_rep, "n_rep", min_value=1)
     interval = check_range(interval, "interval", 0.0, 1.0, lo_inclusive=False,
@@ -1214,6 +1326,7 @@ def posterior_predictive(idata: Any, data: pd.DataFrame, *, key: Any, n_draws: i
     if missing:
         raise ValidationError(f"data: expected the data the posterior was sampled on; "
                               f"subject(s) {missing[:5]} are missing")
+    _check_sampled_data(idata, data, subjects, dsub)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
     thetas, meta = _draw_params(idata, n_draws, rng)
     names, variant = meta["names"], meta["variant"]
@@ -1258,12 +1371,18 @@ def point_fits(idata: Any, data: pd.DataFrame, *, method: str = "gradient",
     from ._fit import fit
 
     meta = _meta(idata)["spec"]
+    data = _check_frame(data, "data")
     free = {n: (lo, hi) for n, lo, hi in zip(meta["free"], meta["lo"], meta["hi"],
                                              strict=True)}
     fixed = {n: v for n, v in zip(meta["names"], meta["base"], strict=True) if n not in free}
     subjects = list(idata.posterior["subject"].values)
     dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
         in "US" else data["subject"]
+    missing = [s for s in subjects if not (dsub == s).any()]
+    if missing:
+        raise ValidationError(f"data: expected the data the posterior was sampled on; "
+                              f"subject(s) {missing[:5]} are missing")
+    _check_sampled_data(idata, data, subjects, dsub)
     rows = []
     for s in subjects:
         r = fit(data[dsub == s], variant=meta["variant"], method=method, free=free,
@@ -1331,8 +1450,17 @@ def compare(results: Mapping[str, Any], *,
     prints: dict[str, dict[str, Any]] = {}
     rows, pointwise = [], {}
     for name, idata in results.items():
-        meta = _meta(idata)
-        n_lists[name] = int(idata.log_likelihood.sizes["list"])
+        meta = _meta(idata, f"results[{name!r}]", ("log_likelihood",))
+        lik = idata.log_likelihood
+        if "recall" not in lik or "list" not in lik["recall"].dims:
+            raise ValidationError(f"results[{name!r}]: its log_likelihood group has no "
+                                  "'recall' variable over 'list'")
+        bad = int((~np.isfinite(lik["recall"].values)).sum())
+        if bad:
+            raise ValidationError(f"results[{name!r}]: {bad} pointwise log-likelihood "
+                                  "value(s) are NaN or infinite; LOO and WAIC need finite "
+                                  "values (a list the model gives probability 0?)")
+        n_lists[name] = int(lik.sizes["list"])
         fp = _idata_fingerprint(idata)
         if fp is not None:
             prints[name] = fp

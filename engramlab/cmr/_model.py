@@ -30,7 +30,7 @@ Entry points take ``theta`` — the parameters as a vector in the variant's cano
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +38,9 @@ import numpy as np
 
 from ..memory._linear import LinearMemory
 from ._components import StopState
-from ._variants import Variant
+
+if TYPE_CHECKING:  # annotations only: the registry (_variants) checks variants with us
+    from ._variants import Variant
 
 
 def unpack(theta: jax.Array, variant: Variant) -> dict[str, jax.Array]:

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "EcmrParams", "Cmr3Params",
-           "EcmrSalienceParams", "as_params", "params_class"]
+           "EcmrSalienceParams"]
 
 _EPS = 1e-6
 
@@ -243,22 +243,3 @@ class EcmrSalienceParams(EcmrParams):
         **EcmrParams.VALID, "salience_beta": (-math.inf, math.inf)}
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         **EcmrParams.BOUNDS, "salience_beta": (-5.0, 5.0)}
-
-
-def params_class(variant: Any) -> type:
-    """The typed parameter class of a registered variant (name or Variant)."""
-    from ._variants import get_variant
-
-    return get_variant(variant).params
-
-
-def as_params(params: Any, variant: Any, *, name: str = "params") -> Any:
-    """Coerce ``params`` (dict or typed class) to the typed class of ``variant``."""
-    cls = params_class(variant)
-    if isinstance(params, cls):
-        return params
-    if isinstance(params, ParamsBase):
-        raise ConfigError(f"{name}: got {type(params).__name__} for variant "
-                          f"{getattr(variant, 'name', variant)!r}; expected {cls.__name__} "
-                          "(or a dict of its names)")
-    return cls.from_mapping(params, name=name)

@@ -44,6 +44,7 @@ Built-in variants
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import ConfigError
 from ._components import (
@@ -65,9 +66,17 @@ from ._components import (
     StopRule,
     UnitRho,
 )
-from ._params import Cmr3Params, CymrParams, EcmrParams, EcmrSalienceParams, JaxcmrParams
+from ._params import (
+    Cmr3Params,
+    CymrParams,
+    EcmrParams,
+    EcmrSalienceParams,
+    JaxcmrParams,
+    ParamsBase,
+)
 
-__all__ = ["Variant", "register_variant", "get_variant", "available_variants", "traced_reads"]
+__all__ = ["Variant", "register_variant", "get_variant", "available_variants", "traced_reads",
+           "params_class", "as_params"]
 
 
 @dataclass(frozen=True)
@@ -135,8 +144,10 @@ class Variant:
             if isinstance(val, list):
                 val = tuple(val)
                 object.__setattr__(self, nm, val)
-            if not (isinstance(val, tuple) and all(isinstance(x, str) for x in val)):
-                raise ConfigError(f"{nm}: expected a tuple of names, got {val!r:.80}")
+            if not (isinstance(val, tuple)
+                    and all(isinstance(x, str) and x.strip() == x and x for x in val)):
+                raise ConfigError(f"{nm}: expected a tuple of names (non-empty strings "
+                                  f"without surrounding spaces), got {val!r:.80}")
             dup = sorted({x for x in val if val.count(x) > 1})
             if dup:
                 raise ConfigError(f"{nm}: names {dup} are given more than once")
@@ -338,3 +349,20 @@ ECMR_SALIENCE = _emotional(
     "eCMR with graded emotion through the shared salience function",
     salience="exp", intensity="arousal", beta="salience_beta",
     features=("valence", "arousal"), free=_EMO_FREE + ("salience_beta",))
+
+
+def params_class(variant: Any) -> type:
+    """The typed parameter class of a registered variant (name or Variant)."""
+    return get_variant(variant).params
+
+
+def as_params(params: Any, variant: Any, *, name: str = "params") -> Any:
+    """Coerce ``params`` (dict or typed class) to the typed class of ``variant``."""
+    cls = params_class(variant)
+    if isinstance(params, cls):
+        return params
+    if isinstance(params, ParamsBase):
+        raise ConfigError(f"{name}: got {type(params).__name__} for variant "
+                          f"{getattr(variant, 'name', variant)!r}; expected {cls.__name__} "
+                          "(or a dict of its names)")
+    return cls.from_mapping(params, name=name)

@@ -41,7 +41,8 @@ _Set = Annotated[list[str] | None, typer.Option(
     "--set", help="NAME=VALUE parameter override (repeatable); VARIANT:NAME=VALUE sets it "
     "for that variant only, NAME=VALUE for every requested variant that has NAME.")]
 _Pool = Annotated[int | None, typer.Option(
-    "--pool-size", min=1, help="cymr variant: localist pool size (default max item_index + 1).")]
+    "--pool-size", min=1, max=100_000,
+    help="cymr variant: localist pool size (default max item_index + 1).")]
 
 
 def _load_data(data: str, subjects: list[str] | None) -> Any:
@@ -150,7 +151,7 @@ def per_variant_options(free: Sequence[str] | None, sets: Sequence[str] | None,
     **Returns:** variant -> :class:`VariantOptions`, for every variant in ``variants``.
     """
     from ..errors import ConfigError
-    from ._params import params_class
+    from ._variants import params_class
 
     names = {v: tuple(params_class(v).names()) for v in variants}
     out = {v: VariantOptions() for v in variants}
@@ -186,7 +187,7 @@ def _params(variant: str, params: Path | None, sets: list[str] | None | dict[str
             ) -> Any:
     """The variant's parameters: class defaults, then ``--params``, then ``--set``
     (``NAME=VALUE`` strings, or values already parsed by :func:`per_variant_options`)."""
-    from ._params import params_class
+    from ._variants import params_class
 
     cls = params_class(variant)
     values = cls().to_dict()
@@ -201,7 +202,7 @@ def _params(variant: str, params: Path | None, sets: list[str] | None | dict[str
 def _free_spec(variant: str, opts: VariantOptions) -> dict[str, tuple[float, float]] | None:
     """``free=`` for the library: the given names with their bounds (the class's default
     bounds where none were given), or ``None`` (the variant's default free set)."""
-    from ._params import params_class
+    from ._variants import params_class
 
     if not opts.free:
         return None
@@ -241,7 +242,8 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
         scheduler: Annotated[str | None, typer.Option(
             help="Dask scheduler tcp://HOST:PORT (default: in-process cluster).",
             callback=check_scheduler_arg)] = None,
-        workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
+        workers: Annotated[int, typer.Option(min=1, max=1024,
+                                             help="Local cluster threads.")] = 1,
         seed: int = 0,
         maxiter: Annotated[int, typer.Option(min=1)] = 100,
         popsize: Annotated[int, typer.Option(min=1)] = 10,
@@ -353,10 +355,13 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
            precision: Annotated[str, typer.Option(
                help="float64 or float32 (jaxcmr's precision, ~2x faster).")] = "float64",
            scheduler: Annotated[str | None, typer.Option(
-               help="Dask scheduler tcp://HOST:PORT (separate subject runs).")] = None,
-           workers: Annotated[int, typer.Option(min=1, help="Local cluster threads.")] = 1,
+               help="Dask scheduler tcp://HOST:PORT (separate subject runs).",
+               callback=check_scheduler_arg)] = None,
+           workers: Annotated[int, typer.Option(min=1, max=1024,
+                                                help="Local cluster threads.")] = 1,
            ppc_draws: Annotated[int, typer.Option(
-               min=0, help="Posterior draws for the PPC figure (0: none).")] = 20,
+               min=0, max=10_000,
+               help="Posterior draws for the PPC figure (0: none).")] = 20,
            point_fit: Annotated[bool, typer.Option(
                help="With several variants: per-subject ML fits for AIC/BIC.")] = True,
            seed: Annotated[int, typer.Option(help="PRNG seed.")] = 0,
@@ -373,17 +378,31 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
     import jax
 
     from .._io import save_figure, write_text
+    from ..errors import DataError
     from ..plots.inference import plot_compare, plot_ppc
     from ._fit import DEFAULT_FREE
     from ._inference import compare, diagnostics, point_fits, posterior_predictive, save_inference
     from ._inference import sample as sample_fn
-    from ._params import params_class
+    from ._variants import get_variant, params_class
 
     df = _load_data(data, subject)
     variants = list(dict.fromkeys(variant)) if variant else ["jaxcmr"]
     results, fits = {}, {}
     known = {v: params_class(v) for v in variants}
     options = per_variant_options(free, set_, variants)
+    if scheduler is not None and hierarchical:
+        raise typer.BadParameter("Dask runs separate subjects: add --no-hierarchical "
+                                 "(a hierarchical fit samples every subject in one model)",
+                                 param_hint="--scheduler")
+    # every variant's requirements before any work: no sampling of one model, then an
+    # error on the next one's missing column
+    for v in variants:
+        missing = [f for f in get_variant(v).features if f not in df.columns]
+        if missing:
+            raise DataError(f"data: variant {v!r} needs the study-event column(s) "
+                            f"{missing}, which the data do not have (columns: "
+                            f"{list(df.columns)})")
+        _params(v, params, options[v].sets)
     for v in variants:
         opts = options[v]
         free_spec = _free_spec(v, opts)
@@ -407,7 +426,9 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
         tab = diagnostics(idata, warn=False)
         write_text(vdir / "diagnostics.csv", tab.to_csv())
         att = idata.sample_stats.attrs
-        typer.echo(f"[{v}] max R-hat {att['max_r_hat']:.3f}, min bulk ESS "
+        rhat = (f"max R-hat {att['max_r_hat']:.3f}" if chains > 1 else
+                 "R-hat not computed (it needs at least 2 chains: --chains 2 or more)")
+        typer.echo(f"[{v}] {rhat}, min bulk ESS "
                    f"{att['min_ess_bulk']:.0f}, min tail ESS {att['min_ess_tail']:.0f}, "
                    f"{att['n_divergent']} divergences ({att['n_draws']} draws)")
         typer.echo(tab.round(4).to_string())

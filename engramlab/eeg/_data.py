@@ -22,6 +22,7 @@ from .._validation import (
     check_resources,
     check_sequence,
     nbytes,
+    renamed_arguments,
 )
 from ..errors import DataError, ShapeError, ValidationError
 
@@ -202,9 +203,11 @@ def load_eeg(source: Any, *, sfreq: float | None = None, labels: Any = None,
     """
     import mne
 
+    from_npz = False
     if isinstance(source, str | os.PathLike):
         source = _read_file(Path(source), sfreq=sfreq)
         if isinstance(source, dict):
+            from_npz = source.get("kind") != "npy"
             sfreq = source["sfreq"]
             if labels is None:
                 labels = source.get("labels")
@@ -240,13 +243,16 @@ def load_eeg(source: Any, *, sfreq: float | None = None, labels: Any = None,
     if sfreq is None:
         raise ValidationError("sfreq: required (Hz) when the data are a NumPy array")
     sf = check_positive(sfreq, "sfreq")
-    arr = as_array(source, "data", ndim=(2, 3), finite=False, dtype=np.float64)
-    names = _ch_names(ch_names, arr.shape[-2])
-    if arr.ndim == 3:
-        _check_signal(arr, names)
-        return EEGEpochs(data=arr, sfreq=sf, ch_names=names,
-                         labels=as_labels(labels, arr.shape[0]), tmin=float(tmin))
-    return _continuous(arr, sf, names, labels, events, event_id, tmin, tmax, epoch_length)
+    # the array is the argument ``source`` (or a .npy file's content); an .npz's ``data``
+    with renamed_arguments(data="data" if from_npz else "source"):
+        arr = as_array(source, "data", ndim=(2, 3), finite=False, dtype=np.float64)
+        names = _ch_names(ch_names, arr.shape[-2])
+        if arr.ndim == 3:
+            _check_signal(arr, names)
+            return EEGEpochs(data=arr, sfreq=sf, ch_names=names,
+                             labels=as_labels(labels, arr.shape[0]), tmin=float(tmin))
+        return _continuous(arr, sf, names, labels, events, event_id, tmin, tmax,
+                           epoch_length)
 
 
 def _data_picks(info: Any) -> np.ndarray:
@@ -281,7 +287,7 @@ def _read_file(path: Path, sfreq: float | None) -> Any:
     if suffix == ".npy":
         if sfreq is None:
             raise ValidationError(f"sfreq: required (Hz) for the array file {path.name}")
-        return {"data": _np_load(path), "sfreq": sfreq}
+        return {"data": _np_load(path), "sfreq": sfreq, "kind": "npy"}
     if suffix == ".npz":
         with _np_load(path) as z:
             if "data" not in z:

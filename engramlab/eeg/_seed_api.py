@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array
+from .._validation import as_array, renamed_arguments
 from ..errors import ShapeError
 from ._data import _check_signal
 from ._plv import analytic_phasors, bandpass, plv_across_time
@@ -41,7 +41,9 @@ def bandpass_filter(eeg: Any, low: float = 30.0, high: float = 80.0, *,
     n_times)`` (or one trial ``(n_channels, n_times)``); same shape back."""
     x = as_array(eeg, "eeg", ndim=(2, 3), finite=False, dtype=np.float64)
     _check_signal(x, tuple(f"ch{i}" for i in range(x.shape[-2])), "eeg")
-    return bandpass(x, sfreq, (low, high))
+    with renamed_arguments(**{"band[0] (l_freq)": "low", "band[1] (h_freq)": "high",
+                              "band": "low/high"}):
+        return bandpass(x, sfreq, (low, high))
 
 
 def phase_locking_value(gamma: Any) -> np.ndarray:
@@ -61,7 +63,9 @@ def phase_locking_value(gamma: Any) -> np.ndarray:
 def compute_coherence(eeg: Any, emotion_labels: Any, *, sfreq: float,
                       band: tuple[float, float] = (30.0, 80.0)) -> float:
     """The seed's ``compute_coherence``: mean per-trial gamma PLV of trials labelled 1."""
-    gamma = bandpass_filter(eeg, band[0], band[1], sfreq=sfreq)
+    x = as_array(eeg, "eeg", ndim=(2, 3), finite=False, dtype=np.float64)
+    _check_signal(x, tuple(f"ch{i}" for i in range(x.shape[-2])), "eeg")
+    gamma = bandpass(x, sfreq, band)
     plv = phase_locking_value(gamma)
     labels = np.asarray(emotion_labels)
     if labels.shape != plv.shape:
