@@ -113,9 +113,34 @@ _add_family_apps()
 
 
 def main() -> None:
-    """Console-script entry point: runs the app under the CLI contract."""
-    with contract():
-        app()
+    """Console-script entry point: runs the app under the CLI contract.
+
+    An interrupt (exit 130) leaves the process at once with ``os._exit``: JAX's worker
+    threads may still be inside a compiled computation, and finalising the interpreter
+    under them can crash (SIGSEGV) after the message is printed. Nothing is lost: every
+    file is written atomically and finished sampler chains are already checkpointed."""
+    import os
+    import sys
+    import warnings
+
+    def one_line(message, category, filename, lineno, line=None) -> str:
+        # a command-line user sees what to do, not the library's source line
+        return f"warning ({category.__name__}): {message}\n"
+
+    warnings.formatwarning = one_line
+    try:
+        with contract():
+            app()
+    except KeyboardInterrupt:  # outside the command (start-up): same message, same code
+        sys.stderr.write("error: interrupted; nothing half-written was left behind\n")
+        sys.stderr.flush()
+        os._exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
