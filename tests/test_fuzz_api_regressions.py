@@ -160,7 +160,7 @@ def test_drive_callable_of_the_wrong_shape(net):
 def test_load_eeg_empty_or_unreadable_npy(tmp_path):
     p = tmp_path / "e.npy"
     np.save(p, np.zeros(0))
-    with pytest.raises(EngramlabError, match="data"):
+    with pytest.raises(EngramlabError, match="^source: "):  # the file is the argument
         eeg.load_eeg(p, sfreq=100.0)
     p.write_bytes(b"")
     with pytest.raises(DataError, match="not a readable NumPy file"):
