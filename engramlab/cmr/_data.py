@@ -149,6 +149,15 @@ def _check_frame(data: Any, name: str) -> pd.DataFrame:
     return data
 
 
+
+def _refuse_repeats(frame: pd.DataFrame, column: str, message) -> None:
+    """:class:`DataError` ``message(subject, list, value)`` for the first value of
+    ``column`` that repeats within a list."""
+    cols = ["subject", "list", column]
+    dup = frame.duplicated(cols)
+    if dup.any():
+        raise DataError(message(*frame.loc[dup, cols].iloc[0]))
+
 def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
               features: tuple[str, ...] = ()) -> RecallArrays:
     """Validate a psifr long-format DataFrame and convert it to :class:`RecallArrays`.
@@ -180,11 +189,9 @@ def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
         s, lst = orphan.iloc[0][["subject", "list"]]
         raise DataError(f"{name}: {len(orphan)} empty list(s): recall events but no study "
                         f"events (first: subject {s!r}, list {lst!r})")
-    dup = study.duplicated(["subject", "list", "item"])
-    if dup.any():
-        s, lst, it = study.loc[dup, ["subject", "list", "item"]].iloc[0]
-        raise DataError(f"{name}: item {it!r} is presented more than once in subject {s!r} "
-                        f"list {lst!r}; each list must present distinct items")
+    _refuse_repeats(study, "item", lambda s, lst, it: (
+        f"{name}: item {it!r} is presented more than once in subject {s!r} list {lst!r}; "
+        "each list must present distinct items"))
     lengths = study.groupby(["subject", "list"], sort=False).size()
     if lengths.nunique() != 1:
         counts = lengths.value_counts().sort_index().to_dict()
@@ -203,11 +210,9 @@ def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
                         f"subject {row['subject']!r} list {row['list']!r} has position "
                         f"{row['position']!r} where {int(expect[i])} was expected (row "
                         f"{study.index[i]!r})")
-    rdup = recall.duplicated(["subject", "list", "position"])
-    if rdup.any():
-        s_, lst, pos = recall.loc[rdup, ["subject", "list", "position"]].iloc[0]
-        raise DataError(f"{name}: recall position {pos!r} appears more than once in subject "
-                        f"{s_!r} list {lst!r}; output positions must be distinct")
+    _refuse_repeats(recall, "position", lambda s, lst, pos: (
+        f"{name}: recall position {pos!r} appears more than once in subject {s!r} list "
+        f"{lst!r}; output positions must be distinct"))
 
     if key == "item":
         pool = {w: i for i, w in enumerate(np.sort(study["item"].unique()))}

@@ -39,11 +39,16 @@ def bandpass_filter(eeg: Any, low: float = 30.0, high: float = 80.0, *,
                     sfreq: float) -> np.ndarray:
     """Zero-phase FIR band-pass ``[low, high]`` Hz of ``eeg`` ``(n_trials, n_channels,
     n_times)`` (or one trial ``(n_channels, n_times)``); same shape back."""
-    x = as_array(eeg, "eeg", ndim=(2, 3), finite=False, dtype=np.float64)
-    _check_signal(x, tuple(f"ch{i}" for i in range(x.shape[-2])), "eeg")
     with renamed_arguments(**{"band[0] (l_freq)": "low", "band[1] (h_freq)": "high",
                               "band": "low/high"}):
-        return bandpass(x, sfreq, (low, high))
+        return _bandpassed(eeg, sfreq, (low, high))
+
+
+def _bandpassed(eeg: Any, sfreq: Any, band: Any) -> np.ndarray:
+    """``eeg`` checked (2-D or 3-D, finite channels) and band-passed to ``band``."""
+    x = as_array(eeg, "eeg", ndim=(2, 3), finite=False, dtype=np.float64)
+    _check_signal(x, tuple(f"ch{i}" for i in range(x.shape[-2])), "eeg")
+    return bandpass(x, sfreq, band)
 
 
 def phase_locking_value(gamma: Any) -> np.ndarray:
@@ -63,9 +68,7 @@ def phase_locking_value(gamma: Any) -> np.ndarray:
 def compute_coherence(eeg: Any, emotion_labels: Any, *, sfreq: float,
                       band: tuple[float, float] = (30.0, 80.0)) -> float:
     """The seed's ``compute_coherence``: mean per-trial gamma PLV of trials labelled 1."""
-    x = as_array(eeg, "eeg", ndim=(2, 3), finite=False, dtype=np.float64)
-    _check_signal(x, tuple(f"ch{i}" for i in range(x.shape[-2])), "eeg")
-    gamma = bandpass(x, sfreq, band)
+    gamma = _bandpassed(eeg, sfreq, band)
     plv = phase_locking_value(gamma)
     labels = np.asarray(emotion_labels)
     if labels.shape != plv.shape:
