@@ -8,6 +8,22 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("ENGRAMLAB_QUIET", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# One JAX persistent compilation cache for the whole run, shared with the subprocesses the
+# tests start (CLI, README blocks, the docs build): the suite compiles the same likelihoods
+# and samplers many times over (fresh closures, fresh processes) and XLA compilation is most
+# of its time. The cache keys on the lowered program, the JAX version and the compile
+# options, so a hit runs exactly the program a miss would have compiled. A fresh folder per
+# run (removed at exit) keeps runs independent; set JAX_COMPILATION_CACHE_DIR to keep one.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _jax_cache = tempfile.mkdtemp(prefix="engramlab-jax-cache-")
+    atexit.register(shutil.rmtree, _jax_cache, ignore_errors=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _jax_cache
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+
 import itertools  # noqa: E402
 
 import numpy as np  # noqa: E402
