@@ -27,6 +27,10 @@ def _design(v, rng):
         feats["valence"] = rng.choice([-1.0, 0.0, 1.0], size=(N_LISTS, L))
     if "arousal" in v.features:
         feats["arousal"] = rng.uniform(0.0, 1.0, size=(N_LISTS, L))
+    if "condition" in v.features:  # jaxcmr's EEG fields: 1 emotional / 2 neutral, LPP µV
+        feats["condition"] = rng.choice([1.0, 2.0], size=(N_LISTS, L))
+    if "EarlyLPP" in v.features:
+        feats["EarlyLPP"] = rng.normal(0.0, 3.0, size=(N_LISTS, L))
     return {"list_length": L, "n_lists": N_LISTS, "n_subjects": 1, "features": feats}
 
 
@@ -60,11 +64,13 @@ def _points(v, rng, n):
 # emotional pre-experimental memories, primacy / emotion schedules, power / exponential
 # choice, positional / exponential stop); paper (additive own-item support), cmr3
 # (other poles) and ecmr-salience (graded salience) run with `pytest -m calibration`
-_FULL = ["paper", "cmr3", "ecmr-salience"]
+# eeg-ecmr (gate layer, covariate schedule, unmasked scaling) and eeg-strength (static
+# context) hold the covariate components; eeg-cmr and eeg-simple-ecmr reuse them
+_FULL = ["paper", "cmr3", "ecmr-salience", "eeg-cmr", "eeg-simple-ecmr"]
 
 
 @pytest.mark.parametrize("name", [
-    *("jaxcmr", "cymr", "ecmr"),
+    *("jaxcmr", "cymr", "ecmr", "eeg-ecmr", "eeg-strength"),
     *(pytest.param(n, marks=pytest.mark.calibration) for n in _FULL)])
 def test_gradient_is_finite_wherever_the_likelihood_is(name):
     v = get_variant(name)

@@ -120,7 +120,7 @@ def test_switches_are_not_fitted_and_fixed_must_be_a_mapping(small):
         small, cmr.JaxcmrParams(learn_after_context_update=False)))
 
 
-@pytest.mark.parametrize("name", ["jaxcmr", "cymr", "ecmr"])
+@pytest.mark.parametrize("name", ["jaxcmr", "cymr", "ecmr", "eeg-ecmr", "eeg-strength"])
 def test_study_equals_step_by_step_hebbian_learning(name):
     """The engine assembles MFC/MCF from the learning contexts in one step; this equals
     the Hebbian updates applied item by item with LinearMemory.associate (to rounding:
@@ -130,20 +130,27 @@ def test_study_equals_step_by_step_hebbian_learning(name):
 
     v = cmr.get_variant(name)
     L = 7
-    aux = {"sqrt_m": jnp.asarray(3.0), "valence": jnp.asarray([-1.0, 0, 1, 0, -1, 0, 1])}
-    par = v.params(**({"Afc": 0.1, "Acf": 0.07} if name == "cymr" else {}))
+    raw = {"valence": [-1.0, 0, 1, 0, -1, 0, 1], "condition": [1.0, 2, 1, 2, 2, 1, 1],
+           "EarlyLPP": [2.0, -1, 0.5, 3, 1, -2, 0]}
+    feats = v.derive({f: np.asarray([raw[f]]) for f in v.features}, np.ones(1))
+    aux = {"sqrt_m": jnp.asarray(3.0), **{k: jnp.asarray(x[0]) for k, x in feats.items()}}
+    extra = {"Afc": 0.1, "Acf": 0.07, "lpp_main_scale": 0.8, "lpp_slope": 0.6}
+    par = v.params(**{k: x for k, x in extra.items() if k in v.names()})
     with jax.enable_x64(True):
         p = unpack(jnp.asarray([float(getattr(par, n)) for n in v.names()]), v)
         cs, mfcs, mcfs = study(p, v, L, aux)
-        after = bool(getattr(par, "learn_after_context_update", True))
         for k, ly in enumerate(v.layers):
+            after = (ly.learn_after if ly.learn_after is not None
+                     else bool(getattr(par, "learn_after_context_update", True)))
+            rule = ly.context or v.context
+            B = ly.drift.encoding_rates(p, L, aux)
             mfc0, mcf0 = ly.preexp.init(p, L, aux)
             mfc, mcf = LinearMemory(mfc0), LinearMemory(mcf0)
             c = jnp.zeros(ly.preexp.size(L)).at[0].set(1.0)
             lcf = ly.schedule.mcf_rates(p, L, aux)
             for i in range(L):
                 f = jnp.eye(L)[i]
-                c_new = v.context.integrate(c, mfc.probe(f), ly.drift.rates(p)[0])
+                c_new = rule.integrate(c, mfc.probe(f), B[i])
                 c_learn = c_new if after else c
                 mfc = mfc.associate(f, c_learn, ly.schedule.mfc_rate(p))
                 mcf = mcf.associate(c_learn, f, lcf[i])

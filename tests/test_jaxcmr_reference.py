@@ -297,3 +297,65 @@ def test_integrate_uses_per_unit_rho_not_the_papers_scalar_rho():
     ctx.integrate(c_in, B)
     assert np.linalg.norm(ctx.state) == pytest.approx(1.0, abs=1e-6)
     assert np.max(np.abs(ctx.state - paper)) > 1e-2
+
+
+# --------------------------------------------------------------- EEG-informed models
+EEG_BASE = dict(BASE, emotion_scale=1.5, lpp_main_scale=0.8, lpp_main_threshold=0.3,
+                lpp_inter_scale=1.7, lpp_inter_threshold=-0.4, lpp_scale=0.9,
+                lpp_slope=2.5, lpp_threshold=0.2, modulate_emotion_by_primacy=True)
+EEG_CONDITION = {3: np.array([1, 2, 1]), 4: np.array([2, 1, 1, 2])}
+EEG_LPP = {3: np.array([2.0, -1.0, 0.5]), 4: np.array([0.3, 1.9, -2.2, 0.7])}
+
+
+@pytest.mark.parametrize("model", ref.EEG_MODELS)
+@pytest.mark.parametrize("by_primacy", [True, False])
+@pytest.mark.parametrize("after", [True, False])
+@pytest.mark.parametrize("tau", [1.0, 2.5])
+@pytest.mark.parametrize("L", [3, 4])
+def test_eeg_probabilities_of_all_sequences_sum_to_one(model, by_primacy, after, tau, L):
+    params = dict(EEG_BASE, modulate_emotion_by_primacy=by_primacy,
+                  learn_after_context_update=after, choice_sensitivity=tau)
+    pres = np.arange(1, L + 1)
+    total = 0.0
+    for row in all_rows(L, L):
+        if len(set(row[row > 0])) < (row > 0).sum():
+            continue  # repeats have probability 0 without allow_repeated_recalls
+        total += np.prod(ref.eeg_trial_event_probabilities(
+            model, params, pres, row, EEG_CONDITION[L], EEG_LPP[L]))
+    assert total == pytest.approx(1.0, abs=1e-12)
+
+
+def test_eeg_centring_conventions():
+    cond, lpp = np.array([1, 2, 1, 3]), np.array([1.0, 5.0, 3.0, 8.0])
+    # condition 3 counts as emotional: (2 - 3) is truthy
+    np.testing.assert_array_equal(ref.eeg_is_emotional(cond), [1, 0, 1, 1])
+    np.testing.assert_allclose(ref.eeg_centred_lpp("eeg-ecmr", cond, lpp),
+                               lpp - lpp.mean())
+    m = (1 + 3 + 8) / 3
+    for model in ("eeg-cmr", "eeg-strength", "eeg-simple-ecmr"):
+        np.testing.assert_allclose(ref.eeg_centred_lpp(model, cond, lpp),
+                                   [1 - m, 0.0, 3 - m, 8 - m])
+    # a list without emotional items: mean over max(count, 1) = 1 item, every value 0
+    np.testing.assert_array_equal(ref.eeg_centred_lpp("eeg-cmr", [2, 2], [4.0, 1.0]), [0, 0])
+
+
+def test_eeg_emotional_support_follows_an_emotional_recall_only():
+    """eeg_ecmr: the emotional vector adds support only right after an emotional recall,
+    and the neutral item's LPP main effect never reaches it (emotional_mcf starts at 0)."""
+    params = dict(EEG_BASE, choice_sensitivity=1.0)
+    L = 3
+    m = ref._EegModel("eeg-ecmr", params, L, EEG_CONDITION[L], EEG_LPP[L])
+    for c in range(1, L + 1):
+        m.experience(c)
+    assert m.emotional_mcf[1] == 0.0 and m.emotional_mcf[0] > 0 and m.emotional_mcf[2] > 0
+    m.start_retrieving()
+    before = m.activations()
+    np.testing.assert_allclose(before, (ref.power_scale(ref.probe(m.mcf, m.context.state),
+                                                        1.0) + ref.LB))  # no recall yet
+    m.retrieve(2)  # neutral recall: no emotional support
+    base = (ref.power_scale(ref.probe(m.mcf, m.context.state) * m.recallable, 1.0) + ref.LB) \
+        * m.recallable
+    np.testing.assert_allclose(m.activations(), base)
+    m.retrieve(1)  # emotional recall: item 3 gets its emotional_mcf on top
+    base = ref.probe(m.mcf, m.context.state) * m.recallable
+    np.testing.assert_allclose(m.activations()[2], base[2] + m.emotional_mcf[2] + ref.LB)

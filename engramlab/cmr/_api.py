@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._validation import as_array, as_key, check_int, check_resources
 from ..errors import DataError, DivergenceError, ShapeError, ValidationError
-from ._data import RecallArrays, from_arrays, to_arrays
+from ._data import RecallArrays, check_study_columns, from_arrays, to_arrays
 from ._variants import Variant, as_params, get_variant
 
 __all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik",
@@ -30,7 +30,8 @@ class Prepared:
     """
 
     def __init__(self, data: pd.DataFrame | RecallArrays, *, pool_size: int | None = None,
-                 clean: bool = True, features: tuple[str, ...] = ()):
+                 clean: bool = True, features: tuple[str, ...] = (),
+                 variant: Variant | None = None):
         arrays = (data if isinstance(data, RecallArrays)
                   else to_arrays(data, clean=clean, features=features))
         self.arrays = arrays
@@ -48,7 +49,10 @@ class Prepared:
         if missing:
             raise DataError(f"data: missing study-event column(s) {missing} needed by the "
                             "variant (one value per study event, e.g. a 'valence' column)")
+        check_study_columns(arrays, features)
         self.features = {f: np.asarray(arrays.features[f], np.float64) for f in features}
+        if variant is not None:  # the components' derived columns (centred covariates)
+            self.features = variant.derive(self.features, arrays.subject)
 
     def jax_inputs(self):
         """``(recalls, features, sqrt_m)`` as JAX arrays (float64 with x64 enabled, else
@@ -68,10 +72,10 @@ def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
     feats = v.features if v is not None else ()
     if isinstance(data, Prepared):
         prep = data
-        if any(f not in data.features for f in feats):
-            prep = Prepared(data.arrays, pool_size=data.pool_size, features=feats)
+        if v is not None and any(f not in data.features for f in v.aux_names()):
+            prep = Prepared(data.arrays, pool_size=data.pool_size, features=feats, variant=v)
     else:
-        prep = Prepared(data, pool_size=pool_size, clean=clean, features=feats)
+        prep = Prepared(data, pool_size=pool_size, clean=clean, features=feats, variant=v)
     if v is not None:
         # one evaluation holds every list's MFC and MCF (vmapped) and does ~12 L^2 K
         # operations per list: a list of 20,000 items is refused here, not run for hours
@@ -215,6 +219,7 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     if missing:
         raise DataError(f"design: missing study-event column(s) {missing} needed by variant "
                         f"{v.name!r} (a design frame with that column, or design['features'])")
+    check_study_columns(arr, v.features, name="design")
     if pool_size is None:
         pool_size = arr.pool_size
     pool_size = check_int(pool_size, "pool_size", min_value=max(L, arr.pool_size))
@@ -229,9 +234,11 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     # every study-event column of the design is carried to the output (so simulated data
     # keep their labels, e.g. valence under base CMR); the model sees the variant's ones
     feats = {f: np.tile(x, (n_rep, 1)) for f, x in arr.features.items()}
+    model_feats = {f: np.tile(x, (n_rep, 1))
+                   for f, x in v.derive(arr.features, arr.subject).items()}
     with jax.enable_x64(True):
         rec = trials_simulate(jnp.asarray(theta), keys,
-                              {k: jnp.asarray(feats[k]) for k in v.features},
+                              {k: jnp.asarray(x) for k, x in model_feats.items()},
                               jnp.asarray(np.sqrt(pool_size - L)), variant=v, L=L)
         rec = np.asarray(rec)
     if (rec < 0).any():

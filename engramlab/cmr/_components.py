@@ -29,17 +29,21 @@ from __future__ import annotations
 
 import abc
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 __all__ = [
     "LB", "Component", "ContextRule", "ScalarRho", "UnitRho", "PreExperimental", "LocalistPreexp",
     "PoolPreexp", "Schedule", "PrimacySchedule", "Drift", "Layer", "ChoiceRule",
     "PowerChoice", "ExponentialChoice", "StopRule", "StopState", "PositionalStop",
-    "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule",
+    "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule", "Indicator",
+    "Covariate", "Term", "CovariateLink", "CovariateSchedule", "CovariateDrift", "GatePreexp",
+    "StaticPreexp", "StaticContext", "CENTRES", "LINKS", "EMOTIONAL",
 ]
 
 #: jaxcmr's lower bound ``lb``: float32 machine epsilon (``jaxcmr/math.py``).
@@ -62,6 +66,9 @@ class Component:
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    #: Fields holding sub-components (a component, a tuple of them, or ``None``): their
+    #: reads, columns, checks and derived columns are this component's too.
+    PARTS: ClassVar[tuple[str, ...]] = ()
     #: Numeric settings (not parameters): field -> closed valid range ``(lo, hi)``.
     CONSTANTS: ClassVar[dict[str, tuple[float, float]]] = {}
     #: Boolean settings.
@@ -98,16 +105,51 @@ class Component:
             v = getattr(self, f)
             if not isinstance(v, bool):
                 raise ConfigError(f"{where}.{f}: expected True or False, got {v!r:.80}")
+        for f, part in self._parts():
+            part.check(f"{where}.{f}")
+
+    def _parts(self) -> list[tuple[str, Component]]:
+        """``(field, sub-component)`` of every ``PARTS`` field (tuples flattened)."""
+        from ..errors import ConfigError
+
+        out = []
+        for f in self.PARTS:
+            v = getattr(self, f)
+            items = v if isinstance(v, tuple) else (v,)
+            for k, c in enumerate(items):
+                nm = f"{f}[{k}]" if isinstance(v, tuple) else f
+                if c is None:
+                    continue
+                if not isinstance(c, Component):
+                    raise ConfigError(f"{type(self).__name__}.{nm}: expected a component, "
+                                      f"got {type(c).__name__} {c!r:.80}")
+                out.append((nm, c))
+        return out
 
     def reads(self) -> frozenset[str]:
-        """Parameter names this component reads from ``p``."""
-        return frozenset(v for f in self.PARAMS
-                         if isinstance(v := getattr(self, f), str))
+        """Parameter names this component (and its ``PARTS``) reads from ``p``."""
+        own = frozenset(v for f in self.PARAMS if isinstance(v := getattr(self, f), str))
+        return own.union(*(c.reads() for _, c in self._parts()))
 
     def columns(self) -> frozenset[str]:
-        """Per-study-event data columns this component reads from ``aux``."""
-        return frozenset(v for f in self.COLUMNS
-                         if isinstance(v := getattr(self, f), str))
+        """Per-study-event data columns this component (and its ``PARTS``) reads."""
+        own = frozenset(v for f in self.COLUMNS if isinstance(v := getattr(self, f), str))
+        return own.union(*(c.columns() for _, c in self._parts()))
+
+    def derive(self, columns: Mapping[str, np.ndarray],
+               subject: np.ndarray) -> dict[str, np.ndarray]:
+        """Derived per-study-event columns this component reads (e.g. a covariate centred
+        within subject), computed by the data layer from the raw ``columns`` (name ->
+        ``(n, L)`` float64) and ``subject`` ``(n,)`` before any list is scored. Default:
+        those of its ``PARTS`` (none of its own)."""
+        out: dict[str, np.ndarray] = {}
+        for _, c in self._parts():
+            out.update(c.derive(columns, subject))
+        return out
+
+    def derived_columns(self) -> frozenset[str]:
+        """Names of the columns :meth:`derive` adds (known without data)."""
+        return frozenset().union(*(c.derived_columns() for _, c in self._parts()))
 
 
 def _check_choice(obj: object, field: str, allowed: tuple[str, ...]) -> None:
@@ -443,14 +485,35 @@ class Drift(Component):
     def rates(self, p: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
         return value_of(p, self.encoding), value_of(p, self.start), value_of(p, self.recall)
 
+    def encoding_rates(self, p: dict, L: int, aux: dict) -> jax.Array:
+        """The study drift rate of every serial position, ``(L,)`` (here all equal)."""
+        return jnp.broadcast_to(value_of(p, self.encoding), (L,))
+
 
 @dataclass(frozen=True)
 class Layer(Component):
-    """One context layer: pre-experimental memories, learning schedule, drift rates."""
+    """One context layer: pre-experimental memories, learning schedule, drift rates.
+
+    Optional overrides of the variant-wide settings, for this layer only:
+
+    - ``context``: its :class:`ContextRule` (``None``: the variant's);
+    - ``learn_after``: ``True`` / ``False`` learning with the context after / before the
+      study drift (``None``: the variant's ``learn_after``);
+    - ``mask_support``: ``True`` (default) its support reaches only recallable items;
+      ``False``: it also reaches items already recalled, where a choice rule that scales
+      over every item sees it (jaxcmr's ``eeg_ecmr`` emotional vector enters
+      ``power_scale``'s max unmasked; :class:`PowerChoice` ``scale_unrecallable``).
+    """
 
     preexp: PreExperimental
     schedule: Schedule
     drift: Drift = Drift()
+    context: ContextRule | None = None
+    learn_after: bool | None = None
+    mask_support: bool = True
+
+    PARTS = ("preexp", "schedule", "drift", "context")
+    SWITCHES = ("mask_support",)
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError
@@ -461,15 +524,15 @@ class Layer(Component):
             if not isinstance(obj, base):
                 raise ConfigError(f"Layer.{nm}: expected a {base.__name__}, got "
                                   f"{type(obj).__name__} {obj!r:.80}")
+        if self.context is not None and not isinstance(self.context, ContextRule):
+            raise ConfigError(f"Layer.context: expected None or a ContextRule, got "
+                              f"{type(self.context).__name__} {self.context!r:.80}")
+        if self.learn_after is not None and not isinstance(self.learn_after, bool):
+            raise ConfigError(f"Layer.learn_after: expected None, True or False, got "
+                              f"{self.learn_after!r:.80}")
 
     def parts(self) -> tuple[Component, ...]:
-        return self.preexp, self.schedule, self.drift
-
-    def reads(self) -> frozenset[str]:
-        return frozenset().union(*(c.reads() for c in self.parts()))
-
-    def columns(self) -> frozenset[str]:
-        return frozenset().union(*(c.columns() for c in self.parts()))
+        return tuple(c for _, c in self._parts())
 
 
 # --------------------------------------------------------------------------- choice
@@ -501,15 +564,21 @@ class PowerChoice(ChoiceRule):
     ``skip_unit_exponent=True`` (jaxcmr, ``jaxcmr/math.py``): when ``tau == 1`` (or every
     support is 0) ``power_scale`` returns ``a`` unchanged, so ``s_i = a_i + lb`` without
     the max-normalisation. ``False`` always normalises.
+
+    ``scale_unrecallable=True`` (jaxcmr's ``eeg_ecmr`` / ``eeg_simple_ecmr``): the max
+    (and the all-zero test) runs over every item's support ``a`` as given, items already
+    recalled included (there ``a`` holds the support of layers with ``mask_support=
+    False``); only the result is masked.
     """
 
     sensitivity: str = "choice_sensitivity"
     floor: float = LB
     skip_unit_exponent: bool = True
+    scale_unrecallable: bool = False
 
     PARAMS = ("sensitivity",)
     CONSTANTS = {"floor": (0.0, 1e-2)}
-    SWITCHES = ("skip_unit_exponent",)
+    SWITCHES = ("skip_unit_exponent", "scale_unrecallable")
 
     def logp(self, a, recallable, p):
         s = self._strengths(a, recallable, p)
@@ -522,7 +591,8 @@ class PowerChoice(ChoiceRule):
 
     def _strengths(self, a, recallable, p):
         tau = value_of(p, self.sensitivity)
-        a = jnp.where(recallable, a, 0.0)
+        if not self.scale_unrecallable:
+            a = jnp.where(recallable, a, 0.0)
         # a subnormal support counts as 0 (as float32 with flush-to-zero computes it): the
         # derivative of log(a) there is 1/a = inf and the chain rule gave 0 * inf = NaN
         pos = a >= jnp.finfo(a.dtype).tiny
@@ -615,3 +685,355 @@ class ExponentialStop(StopRule):
         ps = jnp.clip(value_of(p, self.scale) * jnp.exp(value_of(p, self.growth) * s.j),
                       self.lo, self.hi)
         return jnp.where(s.n_recallable == 0, 1.0, ps)
+
+
+# ---------------------------------------------------------- study-event covariates
+#: Centring conventions of a :class:`Covariate`.
+CENTRES = ("none", "list", "subject")
+#: Link functions of a :class:`CovariateLink`.
+LINKS = ("identity", "relu", "exp", "softplus", "logistic")
+_OPS = {"!=": np.not_equal, "==": np.equal, "<": np.less, "<=": np.less_equal,
+        ">": np.greater, ">=": np.greater_equal}
+_BIG = 1e300
+
+
+@dataclass(frozen=True)
+class Indicator(Component):
+    """A 0/1 flag per study event: ``g_i = [x_i <op> value]`` of data column ``column``.
+
+    jaxcmr's EEG factories read ``is_emotional = (2 - condition).astype(bool)``, i.e.
+    ``Indicator("condition", "!=", 2.0)`` (every code other than 2 is emotional); eCMR's
+    ``valence != 0`` is ``Indicator("valence", "!=", 0.0)``.
+    """
+
+    column: str = "condition"
+    op: str = "!="
+    value: float = 2.0
+
+    COLUMNS = ("column",)
+    CONSTANTS = {"value": (-_BIG, _BIG)}
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "op", tuple(_OPS))
+
+    @property
+    def label(self) -> str:
+        return f"{self.column}{self.op}{self.value:g}"
+
+    def numpy(self, x: np.ndarray) -> np.ndarray:
+        """The flags of ``x`` (any shape) as float64 0/1."""
+        return _OPS[self.op](np.asarray(x, dtype=np.float64), self.value).astype(np.float64)
+
+    def __call__(self, aux: dict) -> jax.Array:
+        """``(L,)`` 0/1 flags of the list in ``aux``."""
+        x = aux[self.column]
+        return getattr(jnp, _OPS[self.op].__name__)(x, self.value).astype(x.dtype)
+
+
+#: jaxcmr's emotional flag of the EEG datasets: ``(2 - condition).astype(bool)``.
+EMOTIONAL = Indicator("condition", "!=", 2.0)
+
+
+@dataclass(frozen=True)
+class Covariate(Component):
+    """A numeric study-event covariate ``x`` (an EEG measure, arousal, word frequency),
+    centred by a convention.
+
+    ``column``: the data column (one finite number per study event; psifr long format or
+    a jaxcmr HDF5 field such as ``EarlyLPP``). ``centre``:
+
+    - ``"none"``: ``x_i`` as measured;
+    - ``"list"``: ``x_i - mean_list(x)``, the mean over the event's list;
+    - ``"subject"``: ``x_i - mean_subject(x)``, the mean over every study event of the
+      subject (all lists).
+
+    ``among`` (an :class:`Indicator`, optional): the mean runs over the flagged events
+    only (``sum(g x) / max(sum g, 1)``, as jaxcmr), and unflagged events get 0 (jaxcmr's
+    ``eeg_cmr`` / ``eeg_strength`` centre the LPP among emotional items). Units: those of
+    the column. Centring happens once in the data layer (:meth:`derive`, numpy float64);
+    the model reads the derived column :attr:`key` from ``aux``.
+    """
+
+    column: str
+    centre: str = "list"
+    among: Indicator | None = None
+
+    COLUMNS = ("column",)
+    PARTS = ("among",)
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "centre", CENTRES)
+
+    @property
+    def key(self) -> str:
+        """The ``aux`` name of the centred values (the column itself when raw)."""
+        if self.centre == "none" and self.among is None:
+            return self.column
+        among = "" if self.among is None else f",among={self.among.label}"
+        return f"{self.column}[centre={self.centre}{among}]"
+
+    def derived_columns(self) -> frozenset[str]:
+        return frozenset() if self.key == self.column else frozenset({self.key})
+
+    def derive(self, columns, subject):
+        if self.key == self.column:
+            return {}
+        x = np.asarray(columns[self.column], dtype=np.float64)
+        g = (np.ones_like(x) if self.among is None
+             else self.among.numpy(columns[self.among.column]))
+        if self.centre == "none":
+            return {self.key: np.where(g > 0, x, 0.0)}
+        if self.centre == "list":
+            mean = np.sum(x * g, axis=1, keepdims=True) / np.maximum(
+                np.sum(g, axis=1, keepdims=True), 1.0)
+        else:
+            subject = np.asarray(subject)
+            mean = np.zeros((x.shape[0], 1))
+            for s in np.unique(subject):
+                rows = subject == s
+                mean[rows] = np.sum(x[rows] * g[rows]) / max(float(np.sum(g[rows])), 1.0)
+        return {self.key: np.where(g > 0, x - mean, 0.0)}
+
+    def __call__(self, aux: dict) -> jax.Array:
+        """``(L,)`` centred covariate of the list in ``aux``."""
+        return aux[self.key]
+
+
+@dataclass(frozen=True)
+class Term(Component):
+    """One term of a :class:`CovariateLink`'s linear predictor:
+
+        t_i = coef * (x_i - threshold) * g_i
+
+    with ``x`` a :class:`Covariate` (``None``: ``x_i - threshold`` is replaced by 1, an
+    intercept) and ``g`` an :class:`Indicator` gate (``None``: 1). ``coef`` and
+    ``threshold`` are parameter names or constants (threshold in the covariate's units,
+    coef in units of the modulated mechanism per covariate unit).
+    """
+
+    coef: str | float
+    covariate: Covariate | None = None
+    threshold: str | float = 0.0
+    gate: Indicator | None = None
+
+    PARAMS = ("coef", "threshold")
+    PARTS = ("covariate", "gate")
+
+    def reads(self) -> frozenset[str]:
+        out = super().reads()
+        if self.covariate is None and isinstance(self.threshold, str):
+            out = out - {self.threshold}  # an intercept has no threshold
+        return out
+
+    def __call__(self, p: dict, aux: dict, L: int) -> jax.Array:
+        t = jnp.broadcast_to(value_of(p, self.coef), (L,))
+        if self.covariate is not None:
+            t = t * (self.covariate(aux) - value_of(p, self.threshold))
+        if self.gate is not None:
+            t = t * self.gate(aux)
+        return t
+
+
+def _link(name: str, eta: jax.Array) -> jax.Array:
+    if name == "identity":
+        return eta
+    if name == "relu":
+        return jnp.maximum(0.0, eta)
+    if name == "exp":
+        return jnp.exp(eta)
+    if name == "softplus":
+        return jax.nn.softplus(eta)
+    return jax.nn.sigmoid(eta)
+
+
+@dataclass(frozen=True)
+class CovariateLink(Component):
+    """A mechanism value per study event from covariates through a link:
+
+        m_i = link(offset + sum_k t_k,i)          (t_k: the :class:`Term` s)
+
+    ``link``: ``"identity"``, ``"relu"`` (``max(0, .)``, jaxcmr's clipped encoding
+    strength), ``"exp"``, ``"softplus"`` (positive rates), ``"logistic"`` (a rate in
+    (0, 1), e.g. a drift rate). ``offset``: a parameter name or constant. Returns
+    ``(L,)``; what it modulates is up to the component that holds it
+    (:class:`CovariateSchedule`, :class:`CovariateDrift`).
+    """
+
+    terms: tuple[Term, ...]
+    link: str = "identity"
+    offset: str | float = 0.0
+
+    PARAMS = ("offset",)
+    PARTS = ("terms",)
+
+    def __post_init__(self) -> None:
+        from ..errors import ConfigError
+
+        terms = self.terms
+        if isinstance(terms, list):
+            terms = tuple(terms)
+            object.__setattr__(self, "terms", terms)
+        if not (isinstance(terms, tuple) and terms and all(isinstance(t, Term) for t in terms)):
+            raise ConfigError(f"CovariateLink.terms: expected a non-empty tuple of Term, got "
+                              f"{terms!r:.80}")
+        _check_choice(self, "link", LINKS)
+
+    def __call__(self, p: dict, aux: dict, L: int) -> jax.Array:
+        eta = jnp.broadcast_to(value_of(p, self.offset), (L,))
+        for t in self.terms:
+            eta = eta + t(p, aux, L)
+        return _link(self.link, eta)
+
+
+_RULES = ("product", "sum", "link", "primacy")
+
+
+@dataclass(frozen=True)
+class CovariateSchedule(Schedule):
+    """MCF learning rate modulated by study-event covariates.
+
+    With primacy ``P_i`` (``primacy``) and ``m_i`` the :class:`CovariateLink`'s value,
+    the rate of serial position ``i`` is one of
+
+    - ``"product"``: ``P_i max(lo, base + m_i)``;
+    - ``"sum"``: ``P_i + max(-P_i, m_i)``;
+    - ``"link"``: ``m_i``;
+    - ``"primacy"``: ``P_i`` (the covariates off),
+
+    ``on`` when the switch ``switch`` (a parameter name, or a constant 0/1) is on, else
+    ``off``; times the gate ``g_i`` (an :class:`Indicator`) when one is given. The MFC
+    rate is the primacy schedule's ``mfc``. jaxcmr's EEG models:
+    ``eeg_cmr``: ``m = relu(...)``, product (``base = lo = 0``) / sum;
+    ``eeg_strength``: identity link, product with ``base = lo = 1`` (``P max(1, 1 + m)``)
+    / sum; the emotional vector of ``eeg_ecmr`` / ``eeg_simple_ecmr``: product / link,
+    gated by ``is_emotional``.
+    """
+
+    link: CovariateLink
+    primacy: PrimacySchedule = PrimacySchedule()
+    switch: str | float = "modulate_emotion_by_primacy"
+    on: str = "product"
+    off: str = "sum"
+    base: float = 0.0
+    lo: float = 0.0
+    gate: Indicator | None = None
+
+    PARAMS = ("switch",)
+    PARTS = ("link", "primacy", "gate")
+    CONSTANTS = {"base": (-_BIG, _BIG), "lo": (-_BIG, _BIG)}
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "on", _RULES)
+        _check_choice(self, "off", _RULES)
+
+    def reads(self) -> frozenset[str]:
+        """The primacy schedule's parameters, the link's (unless both rules are
+        ``"primacy"``) and the switch (when ``on`` and ``off`` differ)."""
+        out = frozenset(self.primacy.reads())
+        if {self.on, self.off} != {"primacy"}:
+            out |= self.link.reads()
+        if self.on != self.off and isinstance(self.switch, str):
+            out |= {self.switch}
+        return out
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        from ..errors import ConfigError
+
+        for nm, obj, base in (("link", self.link, CovariateLink),
+                              ("primacy", self.primacy, PrimacySchedule)):
+            if not isinstance(obj, base):
+                raise ConfigError(f"{where}.{nm}: expected a {base.__name__}, got "
+                                  f"{type(obj).__name__} {obj!r:.80}")
+
+    def mfc_rate(self, p):
+        return self.primacy.mfc_rate(p)
+
+    def _rule(self, rule: str, P: jax.Array, m: jax.Array) -> jax.Array:
+        if rule == "product":
+            return P * jnp.maximum(self.lo, self.base + m)
+        if rule == "sum":
+            return P + jnp.maximum(-P, m)
+        return m if rule == "link" else P
+
+    def mcf_rates(self, p, L, aux):
+        P = self.primacy.primacy(p, L)
+        m = self.link(p, aux, L)
+        on = self._rule(self.on, P, m)
+        rate = on if self.on == self.off else jnp.where(
+            value_of(p, self.switch) > 0.5, on, self._rule(self.off, P, m))
+        return rate if self.gate is None else rate * self.gate(aux)
+
+
+@dataclass(frozen=True)
+class CovariateDrift(Drift):
+    """Drift rates with a study drift rate per event from covariates:
+    ``B_enc,i = link(...)_i`` (:class:`CovariateLink`; use ``link="logistic"`` to keep it
+    in (0, 1)); the start and recall rates are as in :class:`Drift`."""
+
+    encoding: str | float = 0.0
+    link: CovariateLink | None = None
+
+    PARTS = ("link",)
+
+    def reads(self) -> frozenset[str]:
+        own = frozenset(v for f in ("start", "recall")
+                        if isinstance(v := getattr(self, f), str))
+        return own | (self.link.reads() if self.link is not None else frozenset())
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not isinstance(self.link, CovariateLink):
+            from ..errors import ConfigError
+
+            raise ConfigError(f"{where}.link: expected a CovariateLink, got "
+                              f"{type(self.link).__name__} {self.link!r:.80}")
+
+    def encoding_rates(self, p, L, aux):
+        return self.link(p, aux, L)
+
+
+@dataclass(frozen=True)
+class GatePreexp(PreExperimental):
+    """A 2-unit layer that is "on" after an item flagged by ``indicator`` (jaxcmr's
+    ``eeg_ecmr`` / ``eeg_simple_ecmr`` emotional vector): unit 0 = off, unit 1 = on.
+
+    ``MFC[i] = e_1`` if ``g_i`` else ``e_0`` (weight exactly 1), MCF starts at 0. With a
+    drift rate of 1 and :class:`ScalarRho` the context *is* the last item's unit, so the
+    layer's support after a recall of ``r`` is ``g_r MCF[1]``: with a schedule gated by
+    ``g`` it adds item ``i``'s learned strength to ``a_i`` only right after a flagged
+    recall, as jaxcmr's ``last_emotional * emotional_mcf``.
+    """
+
+    indicator: Indicator = Indicator()
+
+    PARTS = ("indicator",)
+
+    def size(self, L):
+        return 2
+
+    def init(self, p, L, aux):
+        g = self.indicator(aux)
+        mfc = jnp.zeros((L, 2)).at[:, 0].set(1.0 - g).at[:, 1].set(g)
+        return mfc, jnp.zeros((2, L))
+
+
+@dataclass(frozen=True)
+class StaticPreexp(PreExperimental):
+    """One constant context unit, empty memories: with :class:`StaticContext` the
+    layer's support is the learned MCF row itself, ``a_i = L_cf(i)`` (jaxcmr's
+    ``eeg_strength``: encoding strength without retrieved context)."""
+
+    def size(self, L):
+        return 1
+
+    def init(self, p, L, aux):
+        return jnp.zeros((L, 1)), jnp.zeros((1, L))
+
+
+@dataclass(frozen=True)
+class StaticContext(ContextRule):
+    """Context that never changes: ``integrate(c, c_in, B) = c``."""
+
+    def integrate(self, c, c_in, B):
+        return c

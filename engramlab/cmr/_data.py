@@ -40,7 +40,7 @@ from .._io import write_with
 from ..errors import DataError
 
 __all__ = ["load_dataset", "to_arrays", "from_arrays", "RecallArrays", "read_jaxcmr_h5",
-           "write_jaxcmr_h5", "DATASETS"]
+           "write_jaxcmr_h5", "DATASETS", "check_study_columns"]
 
 REQUIRED_COLUMNS = ("subject", "list", "trial_type", "position", "item")
 
@@ -253,13 +253,57 @@ def to_arrays(data: pd.DataFrame, *, clean: bool = True, name: str = "data",
         vals = (col.to_numpy(dtype=float, na_value=np.nan)
                 if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
                 else None)
-        if vals is None or not np.isfinite(vals).all():
+        if vals is None:
             raise DataError(f"{name}: column {f!r} must be a finite number on every study "
-                            f"event, got dtype {col.dtype}"
-                            + ("" if vals is None else " with NaN/inf values"))
+                            f"event, got dtype {col.dtype}")
+        bad = ~np.isfinite(vals)
+        if bad.any():
+            raise DataError(f"{name}: column {f!r} must be a finite number on every study "
+                            f"event; {int(bad.sum())} study event(s) are missing, NaN or "
+                            f"inf: " + _where(study.loc[bad], study.index[bad]))
         feats[f] = vals.reshape(n, L)
     return RecallArrays(lists["subject"].to_numpy(), lists["list"].to_numpy(), pres, recalls,
                         int(intrusion.sum()), int(repeat.sum()), feats)
+
+
+def _where(frame: pd.DataFrame, labels: Any, limit: int = 5) -> str:
+    """``subject s list l position p (row r), ...`` for the first ``limit`` rows."""
+    def py(v: Any) -> Any:
+        return v.item() if isinstance(v, np.generic) else v
+
+    rows = frame[["subject", "list", "position"]].to_numpy(dtype=object)
+    parts = [f"subject {py(s)!r} list {py(lst)!r} position {int(pos)} (row {py(lab)!r})"
+             for (s, lst, pos), lab in zip(rows[:limit], list(labels)[:limit], strict=True)]
+    more = len(frame) - len(parts)
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def check_study_columns(arrays: RecallArrays, names: tuple[str, ...] | list[str], *,
+                        name: str = "data") -> None:
+    """Check that ``arrays`` carries every study-event column of ``names`` as a finite
+    ``(n, L)`` array (the one validation of study-event covariates, whatever the source:
+    a psifr frame, a jaxcmr HDF5 file, arrays built by hand).
+
+    Raises :class:`~engramlab.errors.DataError` naming the column and, for missing / NaN /
+    inf values, the lists (subject, list, 1-based serial position) that hold them."""
+    n, L = arrays.pres_itemnos.shape
+    for f in names:
+        if f not in arrays.features:
+            raise DataError(f"{name}: missing study-event column {f!r} (one value per study "
+                            f"event); the data carry {sorted(arrays.features)}")
+        v = np.asarray(arrays.features[f])
+        if v.shape != (n, L) or v.dtype.kind not in "iuf":
+            raise DataError(f"{name}: study-event column {f!r} must be a numeric ({n}, {L}) "
+                            f"array (lists x serial positions), got shape {v.shape} and "
+                            f"dtype {v.dtype}")
+        bad = ~np.isfinite(v)
+        if bad.any():
+            rows, pos = np.nonzero(bad)
+            frame = pd.DataFrame({"subject": np.asarray(arrays.subject)[rows],
+                                  "list": np.asarray(arrays.list)[rows], "position": pos + 1})
+            raise DataError(f"{name}: study-event column {f!r} must be finite on every study "
+                            f"event; {int(bad.sum())} value(s) are NaN or inf: "
+                            + _where(frame, [f"list index {r}" for r in rows]))
 
 
 def from_arrays(arrays: RecallArrays, *, items: np.ndarray | None = None) -> pd.DataFrame:
@@ -290,7 +334,7 @@ def from_arrays(arrays: RecallArrays, *, items: np.ndarray | None = None) -> pd.
 
 
 #: jaxcmr's per-trial fields that are not study-event features.
-_H5_CORE = ("subject", "listLength", "pres_itemnos", "pres_itemids", "recalls",
+_H5_CORE = ("subject", "list", "listLength", "pres_itemnos", "pres_itemids", "recalls",
             "rec_itemids", "irt")
 
 
@@ -303,14 +347,17 @@ def write_jaxcmr_h5(arrays: RecallArrays | pd.DataFrame, path: str | Path, *,
     ``load_data`` reads ``f["/data"][key][()].T``, so trials lie along the first axis
     after loading. The fields, ``n`` trials of length ``L``, all int64 unless noted:
 
-    - ``subject`` ``(n, 1)``, ``listLength`` ``(n, 1)``;
+    - ``subject`` ``(n, 1)``, ``listLength`` ``(n, 1)``, ``list`` ``(n, 1)`` (list numbers,
+      when integer; read back by :func:`read_jaxcmr_h5`);
     - ``pres_itemnos`` ``(n, L)``: within-list item numbers ``1..L`` (jaxcmr's models
       experience ``pres_itemnos[i]`` as the item index; recalls are mapped through it);
     - ``pres_itemids`` ``(n, L)``: pool ids of the studied items, 1-based;
     - ``recalls`` ``(n, L)``: 1-based study positions in output order, 0 = no recall;
     - ``rec_itemids`` ``(n, L)``: pool ids (1-based) of the recalled items, 0-padded;
-    - one float64 ``(n, L)`` array per study-event feature (e.g. ``valence``); default:
-      every feature the arrays carry.
+    - one float64 ``(n, L)`` array per study-event feature (e.g. ``valence``, or the
+      ``condition`` / ``EarlyLPP`` fields jaxcmr's EEG-informed models read, whose
+      factories compute ``(2 - condition).astype(bool)`` and ``jnp.array(EarlyLPP)``;
+      both work on float64); default: every feature the arrays carry.
     """
     import h5py
 
@@ -328,6 +375,10 @@ def write_jaxcmr_h5(arrays: RecallArrays | pd.DataFrame, path: str | Path, *,
         "recalls": arr.recalls.astype(np.int64),
         "rec_itemids": rec_ids,
     }
+    lists = np.asarray(arr.list)
+    if lists.dtype.kind in "iu" or (lists.dtype.kind == "f" and np.isfinite(lists).all()
+                                    and (lists == np.round(lists)).all()):
+        fields["list"] = lists.astype(np.int64).reshape(n, 1)  # as jaxcmr's EEG datasets
     names = arr.features if features is None else features
     for f in names:
         if f not in arr.features:
@@ -436,10 +487,16 @@ def read_jaxcmr_h5(path: str | Path) -> RecallArrays:
         if k in _H5_CORE:
             continue
         a = np.asarray(v)
-        if a.shape == (n, L) and a.dtype.kind in "iuf" and np.isfinite(a).all():
+        # every (n, L) numeric field is a study-event column (EarlyLPP, condition,
+        # valence, ...); NaN/inf values are kept and refused, naming the lists, by the
+        # variant that reads the column (check_study_columns)
+        if a.shape == (n, L) and a.dtype.kind in "iuf":
             feats[k] = a.astype(np.float64)
     lst = np.zeros(n, dtype=np.int64)
-    for s_ in np.unique(subject):
-        m = subject == s_
-        lst[m] = np.arange(1, m.sum() + 1)
+    if "list" in d and np.asarray(d["list"]).size == n:
+        lst = ints("list").reshape(-1)  # jaxcmr datasets may carry list numbers
+    else:
+        for s_ in np.unique(subject):
+            m = subject == s_
+            lst[m] = np.arange(1, m.sum() + 1)
     return RecallArrays(subject, lst, pool, recalls, features=feats)

@@ -48,10 +48,17 @@ def unpack(theta: jax.Array, variant: Variant) -> dict[str, jax.Array]:
     return {n: theta[k] for k, n in enumerate(variant.names())}
 
 
-def _learn_after(p: dict, variant: Variant) -> jax.Array:
+def _learn_after(p: dict, variant: Variant, layer=None) -> jax.Array:
+    if layer is not None and layer.learn_after is not None:
+        return jnp.asarray(layer.learn_after)
     if isinstance(variant.learn_after, str):
         return p[variant.learn_after] > 0.5
     return jnp.asarray(bool(variant.learn_after))
+
+
+def _rule(variant: Variant, layer):
+    """The layer's context rule (its own, else the variant's)."""
+    return variant.context if layer.context is None else layer.context
 
 
 def _start_units(variant: Variant, L: int) -> list[jax.Array]:
@@ -72,22 +79,23 @@ def study(p: dict, variant: Variant, L: int, aux: dict):
 
     **Returns:** ``(contexts, mfcs, mcfs)``: tuples over layers at the start of recall.
     """
-    rule = variant.context
     layers = variant.layers
     init = [ly.preexp.init(p, L, aux) for ly in layers]
     starts = _start_units(variant, L)
     drifts = [ly.drift.rates(p) for ly in layers]
-    after = _learn_after(p, variant)
     cs, mfcs, mcfs = [], [], []
     for k, ly in enumerate(layers):
         mfc0, mcf0 = init[k]
-        B_enc = drifts[k][0]
+        rule = _rule(variant, ly)
+        after = _learn_after(p, variant, ly)
 
-        def step(c, row, B_enc=B_enc):
+        def step(c, xs, rule=rule, after=after):
+            row, B_enc = xs
             c_new = rule.integrate(c, row, B_enc)
             return c_new, jnp.where(after, c_new, c)
 
-        c, learn = jax.lax.scan(step, starts[k], mfc0)
+        c, learn = jax.lax.scan(step, starts[k],
+                                (mfc0, ly.drift.encoding_rates(p, L, aux)))
         lfc = ly.schedule.mfc_rate(p)
         lcf = ly.schedule.mcf_rates(p, L, aux)
         mfcs.append(LinearMemory(mfc0 + lfc * learn))
@@ -96,19 +104,25 @@ def study(p: dict, variant: Variant, L: int, aux: dict):
     return tuple(cs), tuple(mfcs), tuple(mcfs)
 
 
-def _support(cs, mcfs) -> jax.Array:
-    a = mcfs[0].probe(cs[0])
-    for c, m in zip(cs[1:], mcfs[1:], strict=True):
-        a = a + m.probe(c)
-    return a
+def _support(cs, mcfs, variant: Variant | None = None, mask=None) -> jax.Array:
+    """Total support ``a = sum_l MCF_l probe(c_l)`` ``(L,)``. When a layer has
+    ``mask_support=False`` (and ``mask`` is given), items outside ``mask`` get only the
+    support of such layers."""
+    parts = [m.probe(c) for c, m in zip(cs, mcfs, strict=True)]
+    a = parts[0]
+    for x in parts[1:]:
+        a = a + x
+    if variant is None or mask is None or all(ly.mask_support for ly in variant.layers):
+        return a
+    free = sum(x for x, ly in zip(parts, variant.layers, strict=True) if not ly.mask_support)
+    return jnp.where(mask, a, free)
 
 
 def _reinstate(variant: Variant, p: dict, cs, mfcs, r: jax.Array):
     """Recall of item ``r``: every layer integrates ``MFC probe(f_r)`` (a one-hot probe:
     under ``vmap`` a matrix-vector product is faster on CPU than a batched row gather)."""
-    rule = variant.context
     item = jax.nn.one_hot(r, mfcs[0].state.shape[0], dtype=cs[0].dtype)
-    return tuple(rule.integrate(c, f.probe(item), ly.drift.rates(p)[2])
+    return tuple(_rule(variant, ly).integrate(c, f.probe(item), ly.drift.rates(p)[2])
                  for c, f, ly in zip(cs, mfcs, variant.layers, strict=True))
 
 
@@ -117,10 +131,10 @@ def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable, ite
     """``(log P(i | recall), P_stop)`` before recall ``j``: the ``(L,)`` log-probabilities
     of all items, or the scalar one of ``item`` when given. ``choice_mask`` (default
     ``recallable``) is the mask the choice rule sees."""
-    a = _support(cs, mcfs)
+    mask = recallable if choice_mask is None else choice_mask
+    a = _support(cs, mcfs, variant, mask)
     n_rec = jnp.sum(recallable)
     p_stop = variant.stop(p, StopState(j, n_rec, a, recallable, L))
-    mask = recallable if choice_mask is None else choice_mask
     if item is None:
         return variant.choice.logp(a, mask, p), p_stop
     return variant.choice.log_prob(a, mask, p, item), p_stop

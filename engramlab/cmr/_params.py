@@ -36,7 +36,8 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "EcmrParams", "Cmr3Params",
-           "EcmrSalienceParams"]
+           "EcmrSalienceParams", "EegCmrParams", "EegEcmrParams", "EegSimpleEcmrParams",
+           "EegStrengthParams"]
 
 _EPS = 1e-6
 
@@ -243,3 +244,100 @@ class EcmrSalienceParams(EcmrParams):
         **EcmrParams.VALID, "salience_beta": (-math.inf, math.inf)}
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         **EcmrParams.BOUNDS, "salience_beta": (-5.0, 5.0)}
+
+
+_LPP = {"lpp_main_scale": (-math.inf, math.inf), "lpp_main_threshold": (-math.inf, math.inf),
+        "lpp_inter_scale": (-math.inf, math.inf),
+        "lpp_inter_threshold": (-math.inf, math.inf)}
+
+
+@dataclass(frozen=True)
+class EegCmrParams(JaxcmrParams):
+    """Parameters of jaxcmr's EEG-informed CMR (``jaxcmr/models/eeg_cmr.py``) and
+    two-layer eCMR (``eeg_ecmr.py``): base CMR's plus, with ``e_i`` the emotional flag
+    (``condition != 2``) and ``x_i`` the centred early LPP (µV, as recorded),
+
+        m_i = emotion_scale e_i + lpp_main_scale (x_i - lpp_main_threshold)
+              + lpp_inter_scale (x_i - lpp_inter_threshold) e_i
+
+    and the switch ``modulate_emotion_by_primacy`` (rate ``primacy * max(0, m_i)`` on,
+    see the variants for off). ``BOUNDS``: jaxcmr's EEG fitting configs
+    (``emotion_scale`` ``[eps, 10]``, LPP scales ``[eps, 100]``, thresholds ``[-5, 5]``).
+    """
+
+    emotion_scale: float = 1.0
+    lpp_main_scale: float = 0.0
+    lpp_main_threshold: float = 0.0
+    lpp_inter_scale: float = 0.0
+    lpp_inter_threshold: float = 0.0
+    modulate_emotion_by_primacy: bool = False
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("learn_after_context_update",
+                                        "modulate_emotion_by_primacy")
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.VALID, "emotion_scale": (-math.inf, math.inf), **_LPP,
+        "modulate_emotion_by_primacy": (0.0, 1.0)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.BOUNDS, "emotion_scale": (_EPS, 10.0),
+        "lpp_main_scale": (_EPS, 100.0), "lpp_main_threshold": (-5.0, 5.0),
+        "lpp_inter_scale": (_EPS, 100.0), "lpp_inter_threshold": (-5.0, 5.0)}
+
+
+@dataclass(frozen=True)
+class EegEcmrParams(EegCmrParams):
+    """Parameters of jaxcmr's ``eeg_ecmr.py``: the names of :class:`EegCmrParams`; the
+    encoding strength ``max(0, m_i)`` drives an emotional support vector instead of the
+    temporal MCF."""
+
+
+@dataclass(frozen=True)
+class EegSimpleEcmrParams(JaxcmrParams):
+    """Parameters of jaxcmr's ``eeg_simple_ecmr.py``: base CMR's plus ``emotion_scale``,
+    ``lpp_scale`` (``phi_i = max(0, emotion_scale + lpp_scale x_i)`` for emotional items,
+    ``x`` the LPP centred among the list's emotional items) and the switch
+    ``modulate_emotion_by_primacy``. ``lpp_scale``'s bounds ``[eps, 100]`` follow the
+    other LPP scales (no fitting config of this file was found)."""
+
+    emotion_scale: float = 1.0
+    lpp_scale: float = 0.0
+    modulate_emotion_by_primacy: bool = False
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("learn_after_context_update",
+                                        "modulate_emotion_by_primacy")
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.VALID, "emotion_scale": (-math.inf, math.inf),
+        "lpp_scale": (-math.inf, math.inf), "modulate_emotion_by_primacy": (0.0, 1.0)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.BOUNDS, "emotion_scale": (_EPS, 10.0), "lpp_scale": (_EPS, 100.0)}
+
+
+@dataclass(frozen=True)
+class EegStrengthParams(ParamsBase):
+    """Parameters of jaxcmr's ``eeg_strength.py`` (no retrieved context): item ``i``'s
+    strength is ``P_i max(1, 1 + m_i)`` (``modulate_emotion_by_primacy`` on) or
+    ``P_i + max(-P_i, m_i)`` (off), ``m_i = lpp_slope (x_i - lpp_threshold) e_i`` with
+    ``P_i = primacy_scale exp(-primacy_decay i) + 1``; power choice over strengths,
+    positional stop. ``BOUNDS``: jaxcmr's configs (``lpp_slope`` ``[eps, 10]``,
+    ``lpp_threshold`` ``[-5, 5]``; the rest as :class:`JaxcmrParams`)."""
+
+    primacy_scale: float = 2.0
+    primacy_decay: float = 0.5
+    choice_sensitivity: float = 2.0
+    stop_probability_scale: float = 0.02
+    stop_probability_growth: float = 0.2
+    lpp_slope: float = 0.0
+    lpp_threshold: float = 0.0
+    modulate_emotion_by_primacy: bool = False
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("modulate_emotion_by_primacy",)
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **{k: JaxcmrParams.VALID[k] for k in ("primacy_scale", "primacy_decay",
+                                              "choice_sensitivity", "stop_probability_scale",
+                                              "stop_probability_growth")},
+        "lpp_slope": (-math.inf, math.inf), "lpp_threshold": (-math.inf, math.inf),
+        "modulate_emotion_by_primacy": (0.0, 1.0)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **{k: JaxcmrParams.BOUNDS[k] for k in ("primacy_scale", "primacy_decay",
+                                               "choice_sensitivity", "stop_probability_scale",
+                                               "stop_probability_growth")},
+        "lpp_slope": (_EPS, 10.0), "lpp_threshold": (-5.0, 5.0)}

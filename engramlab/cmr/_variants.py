@@ -48,14 +48,19 @@ from typing import Any
 
 from ..errors import ConfigError
 from ._components import (
+    EMOTIONAL,
     ChoiceRule,
     Component,
     ContextRule,
+    Covariate,
+    CovariateLink,
+    CovariateSchedule,
     Drift,
     EmotionalPreexp,
     EmotionSchedule,
     ExponentialChoice,
     ExponentialStop,
+    GatePreexp,
     Layer,
     LocalistPreexp,
     PoolPreexp,
@@ -63,7 +68,10 @@ from ._components import (
     PowerChoice,
     PrimacySchedule,
     ScalarRho,
+    StaticContext,
+    StaticPreexp,
     StopRule,
+    Term,
     UnitRho,
 )
 from ._params import (
@@ -71,6 +79,10 @@ from ._params import (
     CymrParams,
     EcmrParams,
     EcmrSalienceParams,
+    EegCmrParams,
+    EegEcmrParams,
+    EegSimpleEcmrParams,
+    EegStrengthParams,
     JaxcmrParams,
     ParamsBase,
 )
@@ -193,10 +205,33 @@ class Variant:
     def components(self) -> list[tuple[str, Component]]:
         """``(where, component)`` for every component, e.g.
         ``("layers[0].schedule", PrimacySchedule(...))``."""
-        parts = ("preexp", "schedule", "drift")
+        parts = ("preexp", "schedule", "drift", "context")
         return [*((f"layers[{i}].{nm}", getattr(lay, nm)) for i, lay in enumerate(self.layers)
-                  for nm in parts),
+                  for nm in parts if getattr(lay, nm) is not None),
                 ("context", self.context), ("choice", self.choice), ("stop", self.stop)]
+
+    def derived_columns(self) -> tuple[str, ...]:
+        """Names of the per-study-event columns the components derive from the raw
+        ``features`` (e.g. a covariate centred within subject), sorted."""
+        return tuple(sorted(frozenset().union(*(c.derived_columns()
+                                                for _, c in self.components()))))
+
+    def aux_names(self) -> tuple[str, ...]:
+        """Every per-study-event column the model reads: ``features`` then the derived
+        ones."""
+        return tuple(self.features) + self.derived_columns()
+
+    def derive(self, features: dict, subject: Any) -> dict:
+        """``features`` (name -> ``(n, L)``) plus the derived columns of every component
+        (:meth:`Component.derive`), computed from the raw features and ``subject``
+        ``(n,)``: what the model's ``aux`` holds for the variant."""
+        import numpy as np
+
+        raw = {f: np.asarray(features[f], dtype=np.float64) for f in self.features}
+        out = dict(raw)
+        for _, c in self.components():
+            out.update(c.derive(raw, np.asarray(subject)))
+        return out
 
     def reads(self) -> frozenset[str]:
         """Every parameter name some component reads (with a ``learn_after`` switch)."""
@@ -240,7 +275,7 @@ def traced_reads(variant: Variant, L: int = 3) -> frozenset[str]:
 
     base = variant.params()
     p = _Recording({n: jnp.asarray(float(getattr(base, n))) for n in variant.names()})
-    aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.features}}
+    aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.aux_names()}}
     rec = jnp.zeros(L, dtype=jnp.int32).at[0].set(1)
 
     def run():
@@ -349,6 +384,67 @@ ECMR_SALIENCE = _emotional(
     "eCMR with graded emotion through the shared salience function",
     salience="exp", intensity="arousal", beta="salience_beta",
     features=("valence", "arousal"), free=_EMO_FREE + ("salience_beta",))
+
+
+# ------------------------------------------------------ jaxcmr's EEG-informed models
+#: The per-study-event fields of jaxcmr's EEG datasets (``TalmiEEG``).
+_EEG_FEATURES = ("condition", "EarlyLPP")
+#: eeg_ecmr.py: the early LPP minus its list's mean over all items.
+_LPP_LIST = Covariate("EarlyLPP", centre="list")
+#: eeg_cmr.py / eeg_strength.py / eeg_simple_ecmr.py: minus the mean over the list's
+#: emotional items; neutral items 0.
+_LPP_EMO = Covariate("EarlyLPP", centre="list", among=EMOTIONAL)
+
+
+def _eeg_encoding(lpp: Covariate) -> CovariateLink:
+    """``max(0, emotion_scale e + s_m (x - th_m) + s_i (x - th_i) e)`` (eeg_ecmr/eeg_cmr)."""
+    return CovariateLink((Term("emotion_scale", gate=EMOTIONAL),
+                          Term("lpp_main_scale", lpp, "lpp_main_threshold"),
+                          Term("lpp_inter_scale", lpp, "lpp_inter_threshold", gate=EMOTIONAL)),
+                         link="relu")
+
+
+def _emotional_vector(link: CovariateLink) -> Layer:
+    """jaxcmr's ``emotional_mcf`` vector (eeg_ecmr / eeg_simple_ecmr): item ``i`` learns
+    ``e_i P_i m_i`` (switch on) or ``e_i m_i`` (off) and adds it to its support right
+    after an emotional recall, unmasked before ``power_scale``."""
+    return Layer(GatePreexp(EMOTIONAL),
+                 CovariateSchedule(link, PrimacySchedule(mfc=0.0), on="product", off="link",
+                                   gate=EMOTIONAL),
+                 Drift(1.0, 1.0, 1.0), context=ScalarRho(), learn_after=True,
+                 mask_support=False)
+
+
+EEG_ECMR = register_variant(Variant(
+    "eeg-ecmr", EegEcmrParams, (_TEMPORAL, _emotional_vector(_eeg_encoding(_LPP_LIST))),
+    UnitRho(), PowerChoice(scale_unrecallable=True), PositionalStop(),
+    learn_after="learn_after_context_update", features=_EEG_FEATURES,
+    description="jaxcmr's eeg_ecmr: LPP-modulated emotional support vector"))
+EEG_CMR = register_variant(Variant(
+    "eeg-cmr", EegCmrParams,
+    (Layer(LocalistPreexp(own="set"),
+           CovariateSchedule(_eeg_encoding(_LPP_EMO), on="product", off="sum")),),
+    UnitRho(), PowerChoice(), PositionalStop(), learn_after="learn_after_context_update",
+    features=_EEG_FEATURES,
+    description="jaxcmr's eeg_cmr: emotion and LPP modulate the temporal MCF rate"))
+EEG_STRENGTH = register_variant(Variant(
+    "eeg-strength", EegStrengthParams,
+    (Layer(StaticPreexp(),
+           CovariateSchedule(CovariateLink((Term("lpp_slope", _LPP_EMO, "lpp_threshold",
+                                                 gate=EMOTIONAL),)),
+                             PrimacySchedule(mfc=0.0), on="product", off="sum", base=1.0,
+                             lo=1.0),
+           Drift(0.0, 0.0, 0.0)),),
+    StaticContext(), PowerChoice(), PositionalStop(), learn_after=True,
+    features=_EEG_FEATURES,
+    description="jaxcmr's eeg_strength: LPP-modulated strengths, no retrieved context"))
+EEG_SIMPLE_ECMR = register_variant(Variant(
+    "eeg-simple-ecmr", EegSimpleEcmrParams,
+    (_TEMPORAL, _emotional_vector(CovariateLink((Term("emotion_scale"),
+                                                 Term("lpp_scale", _LPP_EMO)), link="relu"))),
+    UnitRho(), PowerChoice(scale_unrecallable=True), PositionalStop(),
+    learn_after="learn_after_context_update", features=_EEG_FEATURES,
+    description="jaxcmr's eeg_simple_ecmr: emotional support max(0, scale + LPP)"))
 
 
 def params_class(variant: Any) -> type:

@@ -515,3 +515,192 @@ def load_like_jaxcmr(path, *, jax_dtypes: bool = True) -> dict:
                 value = value.astype(_JAX_DTYPE[value.dtype])
             out[key] = value
     return out
+
+
+# ======================================================================= EEG-informed models
+# jaxcmr/models/eeg_ecmr.py [16079e6], eeg_cmr.py [1aaed69], eeg_strength.py [58639a7],
+# eeg_simple_ecmr.py [bf20e60]. Each takes two per-study-event fields of the dataset:
+# ``condition`` (1 = emotional, 2 = neutral; the factories compute
+# ``is_emotional = (2 - condition).astype(bool)``, i.e. EVERY code other than 2 is emotional)
+# and ``EarlyLPP`` (one early late-positive-potential amplitude per studied item).
+EEG_MODELS = ("eeg-ecmr", "eeg-cmr", "eeg-strength", "eeg-simple-ecmr")
+
+
+def eeg_is_emotional(condition) -> np.ndarray:
+    """All four factories: ``(2 - condition).astype(bool)`` as 0.0 / 1.0."""
+    return ((2.0 - np.asarray(condition, dtype=float)) != 0).astype(float)
+
+
+def eeg_centred_lpp(model: str, condition, lpp) -> np.ndarray:
+    """The LPP each model uses, centred as its factory (or model) centres it, one list.
+
+    - eeg_ecmr.py factory: ``lpp - mean(lpp)`` over the WHOLE row (all items).
+    - eeg_cmr.py / eeg_strength.py factories: emotional items minus the mean over the
+      row's emotional items (``sum / max(count, 1)``); neutral items get 0.
+    - eeg_simple_ecmr.py passes the raw LPP; ``CMR.__init__`` does the same centring as
+      eeg_cmr's factory (``is_emotional * (lpp - emotional mean)``).
+    """
+    lpp = np.asarray(lpp, dtype=float)
+    if model == "eeg-ecmr":
+        return lpp - lpp.mean()
+    emo = eeg_is_emotional(condition)
+    mean = np.sum(lpp * emo) / max(np.sum(emo), 1.0)
+    return np.where(emo > 0, lpp - mean, 0.0)
+
+
+class _EegModel(_Model):
+    """One trial of jaxcmr's EEG-informed models (see ``EEG_MODELS``).
+
+    Study / stop / outcome bookkeeping as ``_Model`` (the four files copy CMR's
+    ``experience``, ``retrieve``, ``stop_probability`` and ``outcome_probability``); what
+    differs is the encoding strength and, for the two eCMR-like files, an "emotional MCF"
+    that is a plain vector, not a context layer.
+    """
+
+    def __init__(self, model: str, params: dict, list_length: int, condition, lpp):
+        if model not in EEG_MODELS:
+            raise ValueError(f"model must be one of {EEG_MODELS}, got {model!r}")
+        p = params
+        L = list_length
+        condition = np.asarray(condition, dtype=float).reshape(-1)
+        lpp = np.asarray(lpp, dtype=float).reshape(-1)
+        if condition.shape != (L,) or lpp.shape != (L,):
+            raise ValueError(f"condition and lpp must have shape ({L},), got "
+                             f"{condition.shape} and {lpp.shape}")
+        self.model = model
+        self.item_count = L
+        self.items = np.eye(L)
+        self.emotional = False  # no eCMR emotional *context* layer in any of the four
+        self.allow_repeated_recalls = bool(p["allow_repeated_recalls"])
+        self.by_primacy = bool(p["modulate_emotion_by_primacy"])
+        self.mcf_sensitivity = float(p["choice_sensitivity"])
+        self.primacy = exponential_primacy_decay(
+            np.arange(L), float(p["primacy_scale"]), float(p["primacy_decay"]))
+        self.stop_table = float(p["stop_probability_scale"]) * np.exp(
+            np.arange(L) * float(p["stop_probability_growth"]))
+        self.recallable = np.zeros(L, dtype=bool)
+        self.recalls = np.zeros(L, dtype=int)
+        self.is_active = True
+        self.recall_total = 0
+        self.study_index = 0
+        self.is_emotional = eeg_is_emotional(condition)
+        x = eeg_centred_lpp(model, condition, lpp)
+        if model == "eeg-strength":
+            # eeg_strength.py: no context, no memories; strengths set at study.
+            self.modulation = (float(p["lpp_slope"]) * (x - float(p["lpp_threshold"]))
+                               * self.is_emotional)
+            self.strengths = np.zeros(L)
+            return
+        self.encoding_drift_rate = float(p["encoding_drift_rate"])
+        self.start_drift_rate = float(p["start_drift_rate"])
+        self.recall_drift_rate = float(p["recall_drift_rate"])
+        self.mfc_learning_rate = float(p["learning_rate"])
+        self.learn_after_context_update = bool(p["learn_after_context_update"])
+        self.context = init_context(L)
+        self.mfc = init_mfc(L, p, self.context.size)
+        self.mcf = init_mcf(L, p, self.context.size)
+        emotion_scale = float(p["emotion_scale"])
+        if model == "eeg-simple-ecmr":
+            # eeg_simple_ecmr.py: lpp = centred * lpp_scale; phi = max(0, scale + lpp).
+            self.modulation = emotion_scale + x * float(p["lpp_scale"])
+        else:
+            # eeg_ecmr.py / eeg_cmr.py: emotion_scale*emo + main + interaction*emo.
+            main = float(p["lpp_main_scale"]) * (x - float(p["lpp_main_threshold"]))
+            inter = (float(p["lpp_inter_scale"]) * (x - float(p["lpp_inter_threshold"]))
+                     * self.is_emotional)
+            self.modulation = emotion_scale * self.is_emotional + main + inter
+        # eeg_ecmr / eeg_simple_ecmr: ``emotional_mcf`` starts AS is_emotional (a vector).
+        self.emotional_mcf = self.is_emotional.copy()
+
+    def _experience_item(self, item_index: int) -> None:
+        s = self.study_index
+        P = self.primacy[s]
+        if self.model == "eeg-strength":
+            # modulation indexed by ITEM index here (the others use the study index).
+            m = self.modulation[item_index]
+            self.strengths[item_index] = P * max(1.0, 1.0 + m) if self.by_primacy \
+                else P + max(-P, m)
+        else:
+            item = self.items[item_index]
+            old_state = self.context.state.copy()
+            self.context.integrate(probe(self.mfc, item), self.encoding_drift_rate)
+            learning_state = self.context.state if self.learn_after_context_update \
+                else old_state
+            clipped = max(0.0, self.modulation[s])
+            if self.model == "eeg-cmr":
+                # mcf_lr = P * clipped, or P + max(-P, clipped) (= P + clipped).
+                mcf_lr = P * clipped if self.by_primacy else P + max(-P, clipped)
+            else:
+                mcf_lr = P
+                # emotional_mcf[item] *= (P * clipped if by_primacy else clipped)
+                self.emotional_mcf[item_index] *= P * clipped if self.by_primacy else clipped
+            self.mfc = associate(self.mfc, item, learning_state, self.mfc_learning_rate)
+            self.mcf = associate(self.mcf, learning_state, item, mcf_lr)
+        self.recallable[item_index] = True
+        self.study_index += 1
+
+    def start_retrieving(self) -> None:
+        if self.model != "eeg-strength":  # eeg_strength.start_retrieving returns self
+            self.context.integrate(self.context.initial_state, self.start_drift_rate)
+
+    def retrieve(self, choice: int) -> None:
+        if choice == 0:
+            self.is_active = False
+            return
+        i = choice - 1
+        if self.model != "eeg-strength":
+            self.context.integrate(probe(self.mfc, self.items[i]), self.recall_drift_rate)
+        if self.recall_total < self.item_count:  # jaxcmr's .at[].set drops out-of-range
+            self.recalls[self.recall_total] = choice
+        self.recallable[i] = self.allow_repeated_recalls
+        self.recall_total += 1
+
+    def activations(self) -> np.ndarray:
+        rec = self.recallable.astype(float)
+        if self.model == "eeg-strength":
+            act = self.strengths * rec
+        else:
+            act = probe(self.mcf, self.context.state) * rec
+            if self.model in ("eeg-ecmr", "eeg-simple-ecmr"):
+                # support of the emotional vector after an emotional recall, NOT masked by
+                # recallable before power_scale (so a recalled emotional item's support
+                # still sets power_scale's max); masked only after.
+                last = self.recalls[self.recall_total - 1] - 1
+                last_emotional = self.recall_total > 0 and self.is_emotional[last] > 0
+                act = act + float(last_emotional) * self.emotional_mcf
+        return (power_scale(act, self.mcf_sensitivity) + LB) * rec
+
+
+def eeg_trial_event_probabilities(model: str, params: dict, pres_itemnos, recalls, condition,
+                                  lpp, *, list_length: int | None = None) -> np.ndarray:
+    """jaxcmr's outcome probability of every recall column of one trial of an EEG model
+    (the same replay as :func:`trial_event_probabilities`). ``condition``, ``lpp``: the
+    trial's rows of the dataset's ``condition`` and ``EarlyLPP`` fields (raw)."""
+    pres_itemnos = np.asarray(pres_itemnos, dtype=int).reshape(-1)
+    recalls = np.asarray(recalls, dtype=int).reshape(-1)
+    L = len(pres_itemnos) if list_length is None else int(list_length)
+    m = _EegModel(model, params, L, condition, lpp)
+    for choice in pres_itemnos:
+        m.experience(int(choice))
+    m.start_retrieving()
+    probs = np.empty(len(recalls))
+    for j, c in enumerate(_reindex(pres_itemnos, recalls)):
+        probs[j] = m.outcome_probability(int(c))
+        m.retrieve(int(c))
+    return probs
+
+
+def eeg_dataset_log_likelihood(model: str, params: dict, data: dict) -> np.ndarray:
+    """Per-trial log-likelihood of a jaxcmr-style dataset with ``condition`` and
+    ``EarlyLPP`` fields, shape (n_trials,)."""
+    pres = np.asarray(data["pres_itemnos"])
+    recs = np.asarray(data["recalls"])
+    cond = np.asarray(data["condition"])
+    lpp = np.asarray(data["EarlyLPP"])
+    L = int(np.max(np.asarray(data["listLength"])))
+    out = np.empty(pres.shape[0])
+    for t in range(pres.shape[0]):
+        with np.errstate(divide="ignore"):
+            out[t] = np.sum(np.log(eeg_trial_event_probabilities(
+                model, params, pres[t], recs[t], cond[t], lpp[t], list_length=L)))
+    return out
