@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.engramlab-installed
 OUT    ?= results/demo
 SEED   ?= 0
 
-.PHONY: demo test lint bench lock browser clean docs mathjax dist
+.PHONY: demo test lint bench reference lock browser clean docs mathjax dist
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ test: $(STAMP) browser $(MATHJAX)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The reference run kept in the repository (benchmarks/reference/, shown by the docs where
+# no newer local run exists) and its history (benchmarks/history/): runs every benchmark
+# and the demo, then adopts their results. QUICK=1 for the benchmarks' quick sizes;
+# `python -m benchmarks.reference` alone adopts the results already in benchmarks/results/.
+reference: $(STAMP)
+	$(BIN)/python -m benchmarks.reference --run $(if $(QUICK),--quick)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engramlab tests benchmarks

@@ -16,17 +16,24 @@ Nothing measured is typed into the prose. The guide writes
   ``benchmarks/results/NAME/FILE.png``, shown from there (the site copies it; nothing is
   copied into ``docs/``).
 
-When a file is missing (a fresh clone has neither: ``make bench`` and ``make demo``
-write them), the figure shows a dash titled "not measured" and the source note says so
-and which command
-produces it: the build never invents a number, and it does not fail for it. A
-``measured-figure`` whose benchmark has no result file (or no such image: a run that
-stopped before writing its JSON) is a "not measured" note with the command instead of
-the image. A field that is missing from a file that *does* exist is a build warning (an
-error under ``-W``): that is a typo or a renamed benchmark field; so is an image missing
-beside an existing result file.
+**Which run.** Every figure comes from the newest of two runs: the local one
+(``benchmarks/results/``, ``results/demo/``, written by ``make bench`` / ``make demo``)
+and the **reference run** committed in ``benchmarks/reference/`` (``bench/NAME.json`` and
+the images beside them, ``demo/metrics.json``, ``RUN.json``: date, commit, machine;
+refreshed by ``make reference``), compared by the dates the files record. So a fresh
+clone shows the reference run's real, dated numbers, and a newer local run replaces them
+file by file. The source notes say which run each figure is from.
 
-``ENGRAMLAB_BENCH_RESULTS`` / ``ENGRAMLAB_DEMO_DIR`` point the build at other folders.
+When neither run has a file, the figure shows a dash titled "not measured" and the
+source note says so and which command produces it: the build never invents a number, and
+it does not fail for it. A ``measured-figure`` whose benchmark has no result file (or no
+such image: a run that stopped before writing its JSON) is a "not measured" note with
+the command instead of the image. A field that is missing from a file that *does* exist
+is a build warning (an error under ``-W``): that is a typo or a renamed benchmark field;
+so is an image missing beside an existing result file.
+
+``ENGRAMLAB_BENCH_RESULTS`` / ``ENGRAMLAB_DEMO_DIR`` / ``ENGRAMLAB_REFERENCE_RUN``
+point the build at other folders.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -52,6 +59,62 @@ def bench_dir() -> Path:
 
 def demo_dir() -> Path:
     return Path(os.environ.get("ENGRAMLAB_DEMO_DIR", ROOT / "results" / "demo"))
+
+
+def reference_dir() -> Path:
+    return Path(os.environ.get("ENGRAMLAB_REFERENCE_RUN", ROOT / "benchmarks" / "reference"))
+
+
+class Source(NamedTuple):
+    """A result file and the run it belongs to (``"local"`` or ``"reference"``)."""
+
+    path: Path
+    data: dict
+    origin: str
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def _stamp(data: dict, path: Path) -> str:
+    """The run's date (ISO, UTC) as the file records it, else the file's time."""
+    date = data.get("date") or data.get("meta", {}).get("date")
+    if date:
+        return str(date)
+    ts = path.stat().st_mtime
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).isoformat(timespec="seconds")
+
+
+def _newest(*candidates: tuple[Path, str]) -> Source | None:
+    """The candidate file with the latest recorded date (the first one on a tie)."""
+    found = [Source(p, d, origin) for p, origin in candidates if (d := _load(p)) is not None]
+    if not found:
+        return None
+    return max(reversed(found), key=lambda s: _dt.datetime.fromisoformat(_stamp(s.data,
+                                                                                  s.path)))
+
+
+def bench_source(name: str) -> Source | None:
+    """Benchmark ``name``'s result: the local run's or the reference run's, the newer."""
+    return _newest((bench_dir() / f"{name}.json", "local"),
+                   (reference_dir() / "bench" / f"{name}.json", "reference"))
+
+
+def demo_source() -> Source | None:
+    """The demo's ``metrics.json``: the local run's or the reference run's, the newer."""
+    return _newest((demo_dir() / "metrics.json", "local"),
+                   (reference_dir() / "demo" / "metrics.json", "reference"))
+
+
+def _reference_note(src: Source) -> str:
+    if src.origin != "reference":
+        return ""
+    run = _load(reference_dir() / "RUN.json") or {}
+    commit = f", commit {run['commit'][:10]}" if run.get("commit") else ""
+    return (f" This is the reference run committed in `{_shown(reference_dir())}`{commit} "
+            "(`make reference` refreshes it; a newer `make bench` / `make demo` run "
+            "replaces it).")
 
 
 def _load(path: Path) -> dict | None:
@@ -99,11 +162,12 @@ def _source_and_spec(text: str) -> tuple[list[str], str]:
 
 def bench_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     parts, spec = _source_and_spec(text)
-    path = bench_dir() / f"{parts[0]}.json"
-    data = _load(path)
-    if data is None:
-        logger.info(f"[engram_measured] {path} not found: '{text}' renders as not measured")
-        return [_missing(rawtext, f"run `make bench` to write {path.name}")], []
+    src = bench_source(parts[0])
+    if src is None:
+        logger.info(f"[engram_measured] no result for {parts[0]}: '{text}' renders as not "
+                    "measured")
+        return [_missing(rawtext, f"run `make bench` to write {parts[0]}.json")], []
+    path, data = src.path, src.data
     try:
         value = _lookup(data, parts[1:])
     except KeyError:
@@ -115,11 +179,11 @@ def bench_role(name, rawtext, text, lineno, inliner, options=None, content=None)
 
 def demo_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     parts, spec = _source_and_spec(text)
-    path = demo_dir() / "metrics.json"
-    data = _load(path)
-    if data is None:
-        logger.info(f"[engram_measured] {path} not found: '{text}' renders as not measured")
+    src = demo_source()
+    if src is None:
+        logger.info(f"[engram_measured] no demo metrics: '{text}' renders as not measured")
         return [_missing(rawtext, "run `make demo` to write results/demo/metrics.json")], []
+    path, data = src.path, src.data
     try:
         value = _lookup(data, ["sections", *parts])
     except KeyError:
@@ -164,35 +228,38 @@ class MeasuredSource(Directive):
         for arg in self.arguments[0].split():
             kind, _, name = arg.partition(":")
             if kind == "bench":
-                path = bench_dir() / f"{name}.json"
-                data = _load(path)
-                if data is None:
+                src = bench_source(name)
+                if src is None:
+                    path = bench_dir() / f"{name}.json"
                     text = (f"Benchmark {name}: no result file ({_shown(path)} "
                             "is written by `make bench`, or `python -m benchmarks "
                             f"{name}`) in this build: its figures above are not measured and show "
                             f"\"{MISSING}\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
                     continue
+                path, data = src.path, src.data
                 run = "quick run (`--quick`)" if data.get("quick") else "full run"
                 date = data.get("date") or _file_date(path)
                 text = (f"Benchmark {name}: {run} of {date} on "
                         f"{_machine(data.get('machine', {}))}; "
-                        f"file {_shown(path)}.")
+                        f"file {_shown(path)}." + _reference_note(src))
                 out.append(_para(text, ["engram-source"]))
             elif kind == "demo":
-                path = demo_dir() / "metrics.json"
-                data = _load(path)
-                if data is None:
+                src = demo_source()
+                if src is None:
                     text = ("Demo figures: no results/demo/metrics.json in this build "
                             "(`make demo` writes it): they are not measured and show "
                             f"\"{MISSING}\".")
                     out.append(_para(text, ["engram-source", "engram-missing"]))
                     continue
+                path, data = src.path, src.data
                 meta = data.get("meta", {})
+                date = meta.get("date") or _file_date(path)
+                cpus = f", {meta['cpus']} CPUs" if meta.get("cpus") else ""
                 text = (f"Demo figures: `engramlab demo` (seed {meta.get('seed', '?')}, "
-                        f"engramlab {meta.get('engramlab', '?')}) of {_file_date(path)} on "
-                        f"{meta.get('machine', '?')}, Python {meta.get('python', '?')}; "
-                        f"file {_shown(path)}.")
+                        f"engramlab {meta.get('engramlab', '?')}) of {date} on "
+                        f"{meta.get('machine', '?')}{cpus}, Python {meta.get('python', '?')}; "
+                        f"file {_shown(path)}." + _reference_note(src))
                 out.append(_para(text, ["engram-source"]))
             else:
                 raise self.error(f"measured-source: expected bench:NAME or demo, got {arg!r}")
@@ -203,13 +270,15 @@ class MeasuredTable(Directive):
     """Every benchmark result in the results folder, as one table."""
 
     def run(self):
-        files = sorted(p for p in bench_dir().glob("*.json") if p.name != "summary.json")
-        if not files:
+        names = sorted({p.stem for d in (bench_dir(), reference_dir() / "bench")
+                        for p in d.glob("*.json") if p.name != "summary.json"})
+        found = [(n, src) for n in names if (src := bench_source(n)) is not None]
+        if not found:
             return [_para("No benchmark results in this build: run `make bench`, then "
                           "`make docs`.", ["engram-missing"])]
         table = nodes.table(classes=["engram-measured-table"])
         cols = ["benchmark", "ratio", "ours (s)", "baseline (s)", "baseline", "run",
-                "machine"]
+                "machine", "source"]
         tgroup = nodes.tgroup(cols=len(cols))
         table += tgroup
         for _ in cols:
@@ -221,13 +290,14 @@ class MeasuredTable(Directive):
         head += row
         tgroup += head
         body = nodes.tbody()
-        for p in files:
-            d = json.loads(p.read_text())
+        for name, src in found:
+            d, p = src.data, src.path
             run = ("quick " if d.get("quick") else "full ") + (d.get("date") or _file_date(p))
-            vals = [p.stem, _format(d.get("ratio", "—"), ".3g"),
+            vals = [name, _format(d.get("ratio", "—"), ".3g"),
                     _format(d.get("ours_s", "—"), ".3g"),
                     _format(d.get("baseline_s", "—"), ".3g"), str(d.get("baseline", "—")),
-                    run, _machine(d.get("machine", {}))]
+                    run, _machine(d.get("machine", {})),
+                    "reference run" if src.origin == "reference" else "local run"]
             row = nodes.row()
             for v in vals:
                 row += nodes.entry("", nodes.paragraph(text=v))
@@ -250,11 +320,12 @@ class MeasuredFigure(Directive):
         if kind != "bench" or not name:
             raise self.error(f"measured-figure: expected bench:NAME, got {self.arguments[0]!r}")
         fname = self.arguments[1]
-        json_path = bench_dir() / f"{name}.json"
-        img = bench_dir() / name / fname
+        src = bench_source(name)
+        json_path = src.path if src else bench_dir() / f"{name}.json"
+        img = json_path.parent / name / fname
         alt = self.options.get("alt", fname)
-        if _load(json_path) is None or not img.is_file():
-            if json_path.is_file():  # a finished run that lacks the image: a typo
+        if src is None or not img.is_file():
+            if src is not None:  # a finished run that lacks the image: a typo
                 return [self.state.document.reporter.warning(
                     f"measured-figure: {_shown(img)} not found beside {_shown(json_path)}",
                     line=self.lineno)]

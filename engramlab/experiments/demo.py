@@ -21,7 +21,9 @@ continues where it stopped. Orphaned ``*.tmp`` files of killed writes are remove
 
 from __future__ import annotations
 
+import datetime as _dt
 import importlib
+import os
 import platform
 import time
 import traceback
@@ -199,9 +201,11 @@ def run_demo(out_dir: str | Path = "results/demo", *, seed: int = 0, quiet: bool
     metrics = {s.key: {k: v for k, v in s.metrics.items() if k != "_seed"} for s in sections}
     meta = {
         "engramlab": __version__,
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
         "wall time (s)": round(total, 1),
         "sections": ", ".join(f"{s.key} ({s.seconds:.1f} s)" for s in sections),
     }
