@@ -450,7 +450,7 @@ def test_bad_input_raises_engramlab_error(hier):
     for depth in (0, 10 ** 9, 2.5):
         with pytest.raises(EngramlabError, match="max_tree_depth"):
             cmr.sample(data, key=key, free=FREE, max_tree_depth=depth,
-                       parameterization="gibbs")
+                       sampler="gibbs")
     with pytest.raises(EngramlabError, match="mu_scale"):
         cmr.sample(data, key=key, free=FREE, priors={"mu_scale": -1.0})
     with pytest.raises(EngramlabError, match="sigma_scale"):
