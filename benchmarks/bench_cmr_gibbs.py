@@ -1,4 +1,4 @@
-"""NUTS within Gibbs (``parameterization="gibbs"``) against the default joint NUTS
+"""NUTS within Gibbs (``sampler="gibbs"``) against the default joint NUTS
 (``"partial"``) on the hierarchical Morton2013 fit.
 
 All 40 subjects, the 7 free parameters of ``bench_cmr_sample``, float32, Laplace
@@ -29,7 +29,8 @@ RTOL = 2e-5
 N_FULL = 4 * (500 + 500)
 
 
-def _run(df, parameterization, warmup, draws):
+def _run(df, par, warmup, draws):
+    """``par``: ``"gibbs"`` (``sampler="gibbs"``) or a NUTS parameterization."""
     import jax
 
     import engramlab.cmr as cmr
@@ -41,7 +42,9 @@ def _run(df, parameterization, warmup, draws):
         t0 = time.perf_counter()
         idata = cmr.sample(df, key=jax.random.key(0), free=FREE7, chains=1, draws=draws,
                            warmup=warmup, chain_method="sequential", precision="float32",
-                           parameterization=parameterization, quiet=True, check=False)
+                           sampler="gibbs" if par == "gibbs" else "nuts",
+                           parameterization="partial" if par == "gibbs" else par,
+                           quiet=True, check=False)
         wall = time.perf_counter() - t0
     return idata, wall
 
@@ -63,13 +66,14 @@ def _energy_offsets(df, idata) -> tuple[float, float]:
 
     import engramlab.cmr as cmr
     from benchmarks.bench_cmr_sample import FREE7
-    from engramlab.cmr import _inference as inf
+    from engramlab.cmr.inference.model import make_model
+    from engramlab.cmr.inference.spec import Priors, resolve_spec
 
-    spec = inf._resolve_spec("jaxcmr", FREE7, None)
+    spec = resolve_spec("jaxcmr", FREE7, None)
     ll = cmr.make_loglik(df)
     n = len(ll.subjects)
-    model = inf._make_model(ll, spec, ll.subject_index, n, inf.Priors().resolve(spec.free),
-                            True, "centered")
+    model = make_model(ll, spec, ll.subject_index, n, Priors().resolve(spec.free),
+                       True, "centered")
     post = idata.posterior
     lo, hi = np.asarray(spec.lo), np.asarray(spec.hi)
 

@@ -2,7 +2,7 @@
 machine's cores (the issue's yardstick: under 15 minutes on a 2-core CPU, with the ESS
 reached).
 
-The 7 free parameters of ``bench_cmr_sample`` (``FREE7``), ``parameterization="gibbs"``,
+The 7 free parameters of ``bench_cmr_sample`` (``FREE7``), ``sampler="gibbs"``,
 float32, ``CHAINS`` chains of ``WARMUP + DRAWS`` iterations (``QUICK_*`` with
 ``quick``), ``chain_method="parallel"`` in a child process started with one JAX host
 device per core (as ``engramlab cmr sample`` does); the wall time ``fit_s`` includes
@@ -53,7 +53,7 @@ with warnings.catch_warnings():
     t0 = time.perf_counter()
     idata = cmr.sample(df, key=jax.random.key(0), free=FREE7, chains=chains, draws=draws,
                        warmup=warmup, chain_method="parallel", precision="float32",
-                       parameterization="gibbs", quiet=True, check=False)
+                       sampler="gibbs", quiet=True, check=False)
     fit_s = time.perf_counter() - t0
 cmr.save_inference(idata, path)
 json.dump({"devices": jax.local_device_count(), "fit_s": fit_s,
@@ -67,7 +67,7 @@ def run(quick: bool = False) -> dict:
     import engramlab.cmr as cmr
     from benchmarks._harness import result
     from benchmarks.bench_cmr_gibbs import _energy_offsets
-    from engramlab.cmr._inference import ESS_MIN, RHAT_MAX
+    from engramlab.cmr.inference import ESS_MIN, RHAT_MAX
 
     warmup, draws = (QUICK_WARMUP, QUICK_DRAWS) if quick else (WARMUP, DRAWS)
     root = Path(__file__).resolve().parent.parent

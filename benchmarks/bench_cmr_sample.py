@@ -56,12 +56,13 @@ def _grad_rate(ll, spec, subj_idx, n_subj, hierarchical, repeat=3, x64=True,
     from numpyro.infer.util import initialize_model
 
     from benchmarks._harness import timeit
-    from engramlab.cmr import _inference as inf
+    from engramlab.cmr.inference.model import make_model
+    from engramlab.cmr.inference.spec import Priors
 
-    pri = inf.Priors().resolve(spec.free)
+    pri = Priors().resolve(spec.free)
     with jax.enable_x64(x64):
-        model = inf._make_model(_Gathered(ll) if gathered else ll, spec, subj_idx, n_subj,
-                                pri, hierarchical)
+        model = make_model(_Gathered(ll) if gathered else ll, spec, subj_idx, n_subj,
+                           pri, hierarchical)
         info = initialize_model(jax.random.key(0), model)
         pe = jax.jit(jax.value_and_grad(info.potential_fn))
         x = info.param_info.z
@@ -89,7 +90,7 @@ def run(quick: bool = False, full: bool = False) -> dict:
 
     import engramlab.cmr as cmr
     from benchmarks._harness import result
-    from engramlab.cmr import _inference as inf
+    from engramlab.cmr.inference.spec import resolve_spec
     from engramlab.errors import ConvergenceWarning
 
     df = cmr.load_dataset("Morton2013")
@@ -98,7 +99,7 @@ def run(quick: bool = False, full: bool = False) -> dict:
 
     # 1) one subject, all 11 jaxcmr parameters free: jax.grad vs finite differences
     ll1 = cmr.make_loglik(sub)
-    spec11 = inf._resolve_spec("jaxcmr", None, None)
+    spec11 = resolve_spec("jaxcmr", None, None)
     t, fd_t, g, gfd, dim, _ = _grad_rate(ll1, spec11, np.zeros(ll1.n_lists, np.int32), 1,
                                          False)
     np.testing.assert_allclose(g, gfd, rtol=1e-4, atol=1e-4 * np.abs(g).max())
@@ -142,7 +143,7 @@ def run(quick: bool = False, full: bool = False) -> dict:
     llh = cmr.make_loglik(df)
     subjects = list(dict.fromkeys(llh.subject.tolist()))
     sidx = np.array([subjects.index(s) for s in llh.subject], np.int32)
-    spec7 = inf._resolve_spec("jaxcmr", FREE7, None)
+    spec7 = resolve_spec("jaxcmr", FREE7, None)
     t64, _, _, _, dimh, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=3)
     t32, _, _, _, _, _ = _grad_rate(llh, spec7, sidx, len(subjects), True, repeat=3,
                                     x64=False)

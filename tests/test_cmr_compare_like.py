@@ -21,8 +21,11 @@ from typer.testing import CliRunner
 import engramlab.cmr as cmr
 from engramlab._cli import contract
 from engramlab.cli import app
-from engramlab.cmr import _inference as inf
 from engramlab.cmr.cli import VariantOptions, per_variant_options
+from engramlab.cmr.inference import load_inference, save_inference
+from engramlab.cmr.inference.convert import DATA_ATTR, to_inference_data
+from engramlab.cmr.inference.fingerprint import data_fingerprint, frame_fingerprint
+from engramlab.cmr.inference.spec import Priors, resolve_spec
 from engramlab.errors import ConfigError, ValidationError
 
 CS = {"choice_sensitivity": (0.5, 8.0)}
@@ -44,7 +47,7 @@ SUBJ = np.array([1] * 4 + [2] * 4)
 
 def _idata(recalls: np.ndarray, list_subject: np.ndarray, free: dict = CS, seed: int = 0):
     """An InferenceData as ``sample`` returns it (per-subject layout), from random draws."""
-    spec = inf._resolve_spec("jaxcmr", free, None)
+    spec = resolve_spec("jaxcmr", free, None)
     subjects = list(pd.unique(list_subject))
     subj_idx = np.array([subjects.index(s) for s in list_subject], dtype=np.int32)
     rng = np.random.default_rng(seed)
@@ -55,7 +58,7 @@ def _idata(recalls: np.ndarray, list_subject: np.ndarray, free: dict = CS, seed:
            "x:accept_prob": np.full((C, D), 0.8),
            "x:adapt_state.step_size": np.full((C, D), 0.5),
            "x:potential_energy": rng.normal(size=(C, D))}
-    return inf._to_inference_data(raw, None, spec, inf.Priors(), False, subjects, subj_idx,
+    return to_inference_data(raw, None, spec, Priors(), False, subjects, subj_idx,
                                   np.asarray(recalls), {})
 
 
@@ -95,12 +98,12 @@ def test_compare_accepts_other_free_sets_and_shows_k():
 
 def test_fingerprint_survives_save_and_load_and_old_results_are_checked(tmp_path):
     a = _idata(_recalls(), SUBJ)
-    path = inf.save_inference(a, tmp_path / "a.nc")
-    back = inf.load_inference(path)
-    assert back.posterior.attrs[inf._DATA_ATTR] == a.posterior.attrs[inf._DATA_ATTR]
+    path = save_inference(a, tmp_path / "a.nc")
+    back = load_inference(path)
+    assert back.posterior.attrs[DATA_ATTR] == a.posterior.attrs[DATA_ATTR]
     # a result saved before the fingerprint existed: rebuilt from its observed data
-    old = inf.load_inference(path)
-    del old.posterior.attrs[inf._DATA_ATTR]
+    old = load_inference(path)
+    del old.posterior.attrs[DATA_ATTR]
     with pytest.raises(ValidationError, match="what differs: list order"):
         cmr.compare({"old": old, "b": _idata(_recalls()[::-1], SUBJ[::-1])})
     # ... and without observed data only the list count can be checked: said so
@@ -114,10 +117,10 @@ def test_compare_refuses_point_fits_of_other_data():
     a = _idata(_recalls(), SUBJ)
     pf = pd.DataFrame({"subject": [1, 2], "logl": [-10.0, -9.0], "k": [1, 1],
                        "n_lists": [4, 4]})
-    pf.attrs[inf._DATA_ATTR] = json.dumps(inf._data_fingerprint(_recalls(), SUBJ))
+    pf.attrs[DATA_ATTR] = json.dumps(data_fingerprint(_recalls(), SUBJ))
     tab = cmr.compare({"a": a}, point_fits={"a": pf})
     assert tab.loc["a", "k"] == 1 and tab.loc["a", "k_total"] == 2
-    pf.attrs[inf._DATA_ATTR] = json.dumps(inf._data_fingerprint(*_other_recalls()))
+    pf.attrs[DATA_ATTR] = json.dumps(data_fingerprint(*_other_recalls()))
     with pytest.raises(ValidationError, match=r"point_fits\['a'\].*what differs: recalls"):
         cmr.compare({"a": a}, point_fits={"a": pf})
 
@@ -138,9 +141,9 @@ def _frame(recalls: np.ndarray, list_subject: np.ndarray) -> pd.DataFrame:
 def test_frame_fingerprint_is_the_sampled_datas():
     """What ``point_fits`` stores is what ``sample`` stores for the same frame."""
     df = _frame(_recalls(), SUBJ)
-    got = inf._frame_fingerprint(df.sample(frac=1.0, random_state=0))   # row order: no
-    assert got == inf._data_fingerprint(_recalls(), SUBJ)
-    assert got != inf._frame_fingerprint(_frame(*_other_recalls()))
+    got = frame_fingerprint(df.sample(frac=1.0, random_state=0))   # row order: no
+    assert got == data_fingerprint(_recalls(), SUBJ)
+    assert got != frame_fingerprint(_frame(*_other_recalls()))
 
 
 # --------------------------------------------------------------------------- figure

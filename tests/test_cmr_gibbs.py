@@ -1,4 +1,4 @@
-"""NUTS-within-Gibbs (``parameterization="gibbs"``): its exact moves against theory.
+"""NUTS-within-Gibbs (``sampler="gibbs"``): its exact moves against theory.
 
 - ``hyper_step`` (``mu | sigma, z`` conjugate, ``sigma | mu, z`` by independence MH)
   leaves ``p(mu, sigma | z)`` invariant: the marginal moments of many chains equal those
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from engramlab.cmr._gibbs import group_moves, hyper_step
+from engramlab.cmr.inference.kernels.gibbs import group_moves, hyper_step
 
 LOC, SCALE, S0 = 0.3, 1.5, 1.0
 
@@ -111,7 +111,7 @@ def test_gibbs_moves_leave_the_joint_posterior_invariant(frame):
     the transport is in their ratio), must keep the target."""
     from functools import partial
 
-    from engramlab.cmr._gibbs import whitening_frame
+    from engramlab.cmr.inference.kernels.gibbs import whitening_frame
 
     a_obs = np.array([1.2, 0.4, 1.9, 0.8, 1.1, 1.6])
     b = 0.6
@@ -161,7 +161,7 @@ def test_group_moves_in_the_exact_frame_are_a_walk_on_the_hyper_marginal():
     are mostly rejected."""
     from functools import partial
 
-    from engramlab.cmr._gibbs import whitening_frame
+    from engramlab.cmr.inference.kernels.gibbs import whitening_frame
 
     a_obs = np.array([1.2, 0.4, 1.9, 0.8, 1.1, 1.6])[:, None]
     b = 0.05
@@ -215,7 +215,7 @@ def test_gibbs_kernel_targets_the_closed_form_marginals_and_adapts_its_group_mov
     must equal the closed form per ``k``; warm-up adapts both transports of the group
     moves, and the kept draws use, for the well identified parameter, the (here exact)
     whitening frame, whose adapted steps are those of a walk on the marginal."""
-    from engramlab.cmr._gibbs import EXTRA_SWEEPS, GROUP_TARGET, GibbsKernel
+    from engramlab.cmr.inference.kernels.gibbs import EXTRA_SWEEPS, GROUP_TARGET, GibbsKernel
 
     a_obs = np.array([[1.2, -0.5], [0.4, 0.9], [1.9, 2.0], [0.8, -1.1], [1.1, 0.3],
                       [1.6, 1.4]])
@@ -299,7 +299,7 @@ def test_gibbs_needs_two_subjects():
     df = cmr.load_dataset("Morton2013")
     d = df[df.subject == df.subject.iloc[0]]
     with pytest.raises(EngramlabError, match="gibbs"):
-        cmr.sample(d, key=jax.random.key(0), parameterization="gibbs", chains=1, draws=2,
+        cmr.sample(d, key=jax.random.key(0), sampler="gibbs", chains=1, draws=2,
                    warmup=2, quiet=True)
 
 
@@ -307,7 +307,7 @@ def test_pooling_factors_closed_form():
     """``lambda_sk = sigma_k^-2 / (info_sk + sigma_k^-2)`` with ``info_sk`` the Schur
     complement ``(B_s^-1)_kk^-1`` (marginal information, not the diagonal ``B_kk``), and
     ``lambda = 1`` where the likelihood does not depend on the parameter at all."""
-    from engramlab.cmr._gibbs import pooling_factors
+    from engramlab.cmr.inference.kernels.gibbs import pooling_factors
 
     a, c, d = 4.0, 1.5, 2.0
     blocks = np.array([[[a, c], [c, d]], [[a, 0.0], [0.0, 0.0]]])
@@ -325,7 +325,7 @@ def test_moment_frame_recovers_a_gaussian_likelihood():
     m0)``; ``moment_frame`` must give back ``B`` and ``h = B zhat``, and then the frame
     under ``(m0, sqrt(v))`` is centred on ``mean`` with ``L L^T = cov``. A posterior wider
     than the prior (negative information) is clipped to ``B = 0``."""
-    from engramlab.cmr._gibbs import moment_frame, whitening_frame
+    from engramlab.cmr.inference.kernels.gibbs import moment_frame, whitening_frame
 
     rng = np.random.default_rng(0)
     S, k = 3, 4

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 import engramlab.cmr as cmr
-from engramlab.cmr import _inference as inf
+from engramlab.cmr.inference import run as inf_run
+from engramlab.cmr.inference.model import make_model
+from engramlab.cmr.inference.spec import Priors, resolve_spec
 from engramlab.errors import ConfigError, ConvergenceWarning, EngramlabError
 
 TRUE = cmr.JaxcmrParams(encoding_drift_rate=0.7, start_drift_rate=0.3, recall_drift_rate=0.85,
@@ -124,7 +126,7 @@ def test_hierarchical_shrinkage_toward_group_mean(hier):
 
 
 def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
-    """``parameterization="gibbs"`` (NUTS on the subjects within exact hyperparameter
+    """``sampler="gibbs"`` (NUTS on the subjects within exact hyperparameter
     moves) on the same data, two vectorised chains (NumPyro's layout: batched keys to
     ``init``, the kernel vmaps ``sample`` itself): the shrinkage of the test above, and its
     stored energy is the centred model's NumPyro potential at every stored draw, up to
@@ -134,7 +136,7 @@ def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
     data = _simulate_subjects()
     with pytest.warns(ConvergenceWarning):
         idata = cmr.sample(data, key=jax.random.key(3), free=FREE, fixed=FIXED, chains=2,
-                           draws=150, warmup=200, parameterization="gibbs", quiet=True,
+                           draws=150, warmup=200, sampler="gibbs", quiet=True,
                            chain_method="vectorized")
     lo, hi = FREE["choice_sensitivity"]
     post = idata.posterior
@@ -152,10 +154,10 @@ def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
     assert spread_h[:3].sum() / spread_np[:3].sum() < 0.8, (zh, znp)
     assert np.all(np.abs(zh[3:] - znp[3:]) < np.minimum(2 * sd_h[3:], 0.4)), (zh, znp)
     # the energy bookkeeping: NumPyro's potential of the centred model, recomputed
-    spec = inf._resolve_spec("jaxcmr", FREE, FIXED)
+    spec = resolve_spec("jaxcmr", FREE, FIXED)
     ll = cmr.make_loglik(data)
-    model = inf._make_model(ll, spec, ll.subject_index, 6,
-                            inf.Priors().resolve(spec.free), True, "centered")
+    model = make_model(ll, spec, ll.subject_index, 6,
+                            Priors().resolve(spec.free), True, "centered")
     for c in range(2):                    # the same constant in both chains
         sig = post["sigma_choice_sensitivity"].values[c]
         pe = np.array([float(potential_energy(model, (), {}, {
@@ -196,7 +198,7 @@ def test_netcdf_roundtrip_and_resume(hier, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a finished chain was recomputed")
 
-    monkeypatch.setattr(inf, "_run_mcmc", boom)
+    monkeypatch.setattr(inf_run, "_run_mcmc", boom)
     with pytest.warns(ConvergenceWarning):
         again = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
                            draws=150, warmup=150, checkpoint_dir=ckpt, quiet=True)
@@ -216,7 +218,7 @@ def test_netcdf_roundtrip_and_resume(hier, tmp_path, monkeypatch):
         with np.load(tmp_path / "c1.npz") as z:
             return {k: z[k] for k in z.files if not k.startswith("_")}
 
-    monkeypatch.setattr(inf, "_run_mcmc", rerun)
+    monkeypatch.setattr(inf_run, "_run_mcmc", rerun)
     resumed = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
                          draws=150, warmup=150, checkpoint_dir=ckpt, quiet=True, check=False)
     assert len(calls) == 1       # only chain 1, with its own key fold_in(key, 1)
@@ -240,19 +242,19 @@ def _damage_random(path, arrays, fp):
 
 
 def _damage_edit(path, arrays, fp):   # an array changed, the old checksum kept
-    digest = inf._arrays_digest(arrays, fp)
+    digest = inf_run._arrays_digest(arrays, fp)
     edited = {k: (v + 1.0 if k.startswith("s:") else v) for k, v in arrays.items()}
     with open(path, "wb") as fh:
         np.savez(fh, _fingerprint=np.array(fp), _checksum=np.array(digest), **edited)
 
 
 def _damage_nan(path, arrays, fp):     # NaN samples with a checksum that matches them
-    inf._save_unit(path, {k: (np.full_like(v, np.nan) if k.startswith("s:") else v)
+    inf_run._save_unit(path, {k: (np.full_like(v, np.nan) if k.startswith("s:") else v)
                           for k, v in arrays.items()}, fp)
 
 
 def _damage_shape(path, arrays, fp):   # 149 draws where the run has 150
-    inf._save_unit(path, {k: v[:, :-1] for k, v in arrays.items()}, fp)
+    inf_run._save_unit(path, {k: v[:, :-1] for k, v in arrays.items()}, fp)
 
 
 def _damage_no_checksum(path, arrays, fp):
@@ -281,10 +283,10 @@ def _chain1(hier, tmp_path):
 @pytest.mark.parametrize("damage, why", DAMAGES)
 def test_a_damaged_checkpoint_is_refused_saying_why(hier, tmp_path, capsys, damage, why):
     where, path, fp, good = _chain1(hier, tmp_path)
-    assert inf._load_unit(path, fp, (1, 150)) is not None      # the intact file loads
+    assert inf_run._load_unit(path, fp, (1, 150)) is not None      # the intact file loads
     capsys.readouterr()
     damage(path, good, fp)
-    assert inf._load_unit(path, fp, (1, 150)) is None
+    assert inf_run._load_unit(path, fp, (1, 150)) is None
     assert re.search(why, capsys.readouterr().err)
 
 
@@ -298,14 +300,14 @@ def test_a_damaged_checkpoint_is_recomputed_not_trusted(hier, tmp_path, monkeypa
         calls.append(len(keys))
         return good
 
-    monkeypatch.setattr(inf, "_run_mcmc", rerun)
+    monkeypatch.setattr(inf_run, "_run_mcmc", rerun)
     resumed = cmr.sample(data, key=jax.random.key(0), free=FREE, fixed=FIXED, chains=2,
                          draws=150, warmup=150, checkpoint_dir=where, quiet=True, check=False)
     assert calls == [1]          # chain 1 recomputed, chain 0 resumed
     assert re.search("unreadable", capsys.readouterr().err)
     np.testing.assert_array_equal(resumed.posterior["choice_sensitivity"].values,
                                   idata.posterior["choice_sensitivity"].values)
-    assert inf._load_unit(path, fp, (1, 150)) is not None    # rewritten intact
+    assert inf_run._load_unit(path, fp, (1, 150)) is not None    # rewritten intact
 
 
 def test_checkpoint_dir_must_be_a_writable_folder(hier, tmp_path):
@@ -324,7 +326,7 @@ _PARALLEL = """
 import json, sys
 import jax, numpy as np, pandas as pd
 import engramlab.cmr as cmr
-from engramlab.cmr import _inference as inf
+from engramlab.cmr.inference import run as inf_run, sampler as inf_sampler
 TRUE = cmr.JaxcmrParams(choice_sensitivity=3.0, stop_probability_scale=0.05,
                         stop_probability_growth=0.3)
 data = pd.concat([cmr.simulate(TRUE, {"list_length": 6, "n_lists": 8},
@@ -333,18 +335,18 @@ data = pd.concat([cmr.simulate(TRUE, {"list_length": 6, "n_lists": 8},
 free = {"choice_sensitivity": (0.5, 8.0)}
 fixed = {k: v for k, v in TRUE.to_dict().items() if k not in free}
 calls = []
-run = inf._run_mcmc
+run = inf_run._run_mcmc
 def spy(mcmc, **kw):
     calls.append(mcmc[1:])
     return run(mcmc, **kw)
-inf._run_mcmc = spy
+inf_run._run_mcmc = spy
 programs = []
-build = inf._Sampler.program
+build = inf_sampler.Sampler.program
 def spy_program(self, chains, method):
     prog = build(self, chains, method)
     programs.append((id(self), chains, method, id(prog)))
     return prog
-inf._Sampler.program = spy_program
+inf_sampler.Sampler.program = spy_program
 out = {"devices": jax.local_device_count()}
 ckpt = sys.argv[1]
 for method, where in (("sequential", ckpt), ("parallel", None)):
@@ -448,7 +450,7 @@ def test_bad_input_raises_engramlab_error(hier):
     for depth in (0, 10 ** 9, 2.5):
         with pytest.raises(EngramlabError, match="max_tree_depth"):
             cmr.sample(data, key=key, free=FREE, max_tree_depth=depth,
-                       parameterization="gibbs")
+                       sampler="gibbs")
     with pytest.raises(EngramlabError, match="mu_scale"):
         cmr.sample(data, key=key, free=FREE, priors={"mu_scale": -1.0})
     with pytest.raises(EngramlabError, match="sigma_scale"):

@@ -17,7 +17,8 @@ from scipy import stats
 from scipy.special import expit
 
 import engramlab.cmr as cmr
-from engramlab.cmr import _inference as inf
+from engramlab.cmr.inference.model import make_model
+from engramlab.cmr.inference.spec import as_priors, resolve_spec
 
 L = 5
 FREE = {"choice_sensitivity": (0.5, 8.0), "encoding_drift_rate": (0.2, 0.95),
@@ -33,7 +34,7 @@ def setup():
                            key=jax.random.key(7 + s)).assign(subject=s + 1)
               for s in range(N_SUBJ)]
     data = pd.concat(frames, ignore_index=True)
-    spec = inf._resolve_spec("jaxcmr", FREE, FIXED)
+    spec = resolve_spec("jaxcmr", FREE, FIXED)
     ll = cmr.make_loglik(data)
     subjects = sorted(set(ll.subject.tolist()))
     subj_idx = np.array([subjects.index(s) for s in ll.subject], dtype=np.int32)
@@ -96,12 +97,12 @@ def test_log_density_is_the_documented_model(setup, priors, hierarchical, parame
     from numpyro.infer.util import log_density
 
     data, spec, ll, subj_idx = setup
-    pri = inf._as_priors(priors).resolve(spec.free)
+    pri = as_priors(priors).resolve(spec.free)
     k = len(spec.free)
     rng = np.random.default_rng(hash((hierarchical, parameterization, priors is None)) % 2**32)
     w = rng.uniform(0, 1, (N_SUBJ, k))
     with jax.enable_x64(True):
-        model = inf._make_model(ll, spec, subj_idx, N_SUBJ, pri, hierarchical,
+        model = make_model(ll, spec, subj_idx, N_SUBJ, pri, hierarchical,
                                 parameterization, weights=w)
         for _ in range(3):
             site = _random_site(rng, hierarchical, parameterization, k)
@@ -116,7 +117,7 @@ def test_the_default_priors_are_the_documented_ones(setup):
     """``Normal(0, 1.5)`` on ``mu`` (and on ``z`` without pooling), ``HalfNormal(1)`` on
     ``sigma`` (docs/inference.md)."""
     _, spec, _, _ = setup
-    pri = inf._as_priors(None).resolve(spec.free)
+    pri = as_priors(None).resolve(spec.free)
     assert np.array_equal(pri["mu_loc"], np.zeros(3))
     assert np.array_equal(pri["mu_scale"], np.full(3, 1.5))
     assert np.array_equal(pri["sigma_scale"], np.ones(3))

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 import engramlab.cmr as cmr
-from engramlab.cmr import _inference as inf
+from engramlab.cmr.inference.sampler import Sampler
+from engramlab.cmr.inference.spec import Priors, resolve_spec
 from engramlab.errors import ValidationError
 
 FREE3 = {"encoding_drift_rate": (0.3, 0.99), "choice_sensitivity": (0.5, 8.0),
@@ -114,11 +115,11 @@ def test_laplace_hessian_equals_autodiff_hessian(ragged):
     sampled vector, so the block construction is the exact Hessian."""
     df = ragged[ragged.subject.isin(sorted(ragged.subject.unique())[:3])]
     ll = cmr.make_loglik(df)
-    spec = inf._resolve_spec("jaxcmr", FREE3, None)
-    pri = inf.Priors().resolve(spec.free)
+    spec = resolve_spec("jaxcmr", FREE3, None)
+    pri = Priors().resolve(spec.free)
     idx = ll.subject_index
     with jax.enable_x64(True):
-        smp = inf._Sampler(ll, spec, idx, 3, pri, True, parameterization="centered",
+        smp = Sampler(ll, spec, idx, 3, pri, True, parameterization="centered",
                            precondition="laplace", draws=1, warmup=1, target_accept=0.8,
                            max_tree_depth=4)
         full = np.asarray(jax.jit(jax.hessian(lambda f: smp.potential(smp.unravel(f))))(smp.x0))

@@ -49,6 +49,6 @@ __getattr__, __dir__, __all__ = attach(
         "composition_effect": "._emotion",
         **dict.fromkeys(("sample", "Priors", "diagnostics", "posterior_predictive",
                          "point_fits", "compare", "save_inference", "load_inference"),
-                        "._inference"),
+                        ".inference"),
     },
 )

@@ -270,7 +270,9 @@ class LoglikFunction:
     - ``per_subject(thetas, index)``: the same with one vector per subject (what
       hierarchical models need), the study phase computed once per subject;
     - ``data``: the prepared arrays, which both methods also take as an argument.
-    - ``theta(params)``: a parameter dict / typed class as a float64 vector ``(n_par,)``.
+    - ``theta(params)``: a parameter dict / typed class as a float64 vector ``(n_par,)``;
+    - ``list_length``: the padded list length ``L``; ``subject_layout(index, rec, S)``:
+      the lists laid out by subject (what one subject's own likelihood needs).
     """
 
     def __init__(self, prep: Prepared, variant: str | Variant):
@@ -337,6 +339,18 @@ class LoglikFunction:
                                   L=self._prep.L)
         return grouped_loglik(thetas, jnp.asarray(index), rec, sqrt_m,
                               variant=self.variant, L=self._prep.L)
+
+    @property
+    def list_length(self) -> int:
+        """``L``: the longest study list of the data (the likelihood's padded width)."""
+        return int(self._prep.L)
+
+    def subject_layout(self, index: np.ndarray, rec: Any, n_subjects: int) -> Any:
+        """The lists laid out by subject (:func:`~engramlab.cmr._model.subject_blocks`:
+        ``index`` ``(n_subjects, m)`` rows into ``rec``, ``-1`` padded, and ``n_steps``),
+        for ``index`` ``(n_lists,)`` each list's subject in ``0..n_subjects - 1``; cached
+        per layout. A subject index out of range is a :class:`ValidationError`."""
+        return self._blocks(np.asarray(index), rec, n_subjects)
 
     def _blocks(self, index: np.ndarray, rec: Any, n_subjects: int):
         from ._model import subject_blocks

@@ -31,6 +31,7 @@ from .._validation import check_choice, check_int
 from ..errors import ConfigError, ConvergenceWarning, DivergenceError
 from ._api import prepare
 from ._variants import Variant, get_variant
+from .inference.spec import FitSpec
 
 __all__ = ["fit", "fit_subjects", "save_fits", "profile", "DEFAULT_FREE", "default_free"]
 
@@ -60,90 +61,6 @@ class _DefaultFree(Mapping):
 
 #: Free parameters fitted by default, by variant name (a live view of the registry).
 DEFAULT_FREE: Mapping[str, tuple[str, ...]] = _DefaultFree()
-
-
-def _spec(variant: Variant, free: Any, fixed: Any, *, name: str = "free",
-          fixed_name: str = "fixed") -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Resolve ``free`` / ``fixed`` into (free names, bounds lo, hi, base theta).
-
-    ``free`` is ``None`` (the variant's default free set), a list of names (each with the
-    params class's ``BOUNDS``) or a dict ``name -> (lo, hi)``; ``fixed`` a mapping
-    ``name -> value`` over the class defaults. Free names come back in the class's
-    canonical order; ``theta0`` is the full parameter vector with ``fixed`` applied.
-    ``name`` / ``fixed_name`` label the arguments in error messages.
-    """
-    cls = variant.params
-    names = cls.names()
-    bounds = getattr(cls, "BOUNDS", None)
-    if not isinstance(bounds, Mapping):
-        raise ConfigError(f"{name}: params class {cls.__name__} of variant {variant.name!r} "
-                          f"has no BOUNDS mapping name -> (lo, hi); got {bounds!r:.80}")
-    flags_all = tuple(getattr(cls, "FLAGS", ()))
-    if free is None:
-        free = variant.default_free()
-    if isinstance(free, Mapping):
-        free_b = dict(free.items())
-    elif isinstance(free, Sequence) and not isinstance(free, str):
-        free_b = {}
-        for k in free:
-            if not isinstance(k, str):
-                raise ConfigError(f"{name}: expected parameter names, got {k!r:.80}")
-            if k in free_b:
-                raise ConfigError(f"{name}: parameter {k!r} is named twice")
-            if k in names and k not in bounds and k not in flags_all:
-                raise ConfigError(f"{name}: {k!r} has no default bounds; give them as "
-                                  f"{{{k!r}: (lo, hi)}}")
-            free_b[k] = bounds.get(k, (0.0, 1.0))
-    else:
-        raise ConfigError(f"{name}: expected a list of names or a dict name -> (lo, hi), "
-                          f"got {free!r:.120}")
-    unknown = sorted(map(str, set(free_b) - set(names)))
-    if unknown:
-        raise ConfigError(f"{name}: unknown parameter(s) {unknown} for variant "
-                          f"{variant.name!r}; expected names from {list(names)}")
-    if not free_b:
-        raise ConfigError(f"{name}: expected at least one free parameter")
-    flags = sorted(set(free_b) & set(flags_all))
-    if flags:
-        raise ConfigError(f"{name}: {flags} are switches (0/1), not fittable; set them in "
-                          f"{fixed_name}")
-    unread = sorted(set(free_b) - variant.reads())
-    if unread:
-        raise ConfigError(f"{name}: parameter(s) {unread} are read by no component of variant "
-                          f"{variant.name!r}: fitting them would not change the likelihood "
-                          f"but would count in k; parameters it reads: "
-                          f"{sorted(variant.reads())}")
-    for k, b in list(free_b.items()):
-        try:
-            b = tuple(float(x) for x in b)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}[{k!r}]: expected bounds (lo, hi), got "
-                              f"{b!r:.80}") from None
-        free_b[k] = b
-        if len(b) != 2 or not (np.isfinite(b).all() and b[0] < b[1]):
-            raise ConfigError(f"{name}[{k!r}]: expected finite bounds (lo, hi) with lo < hi, "
-                              f"got {b}")
-        vlo, vhi = cls.VALID[k]
-        if b[0] < vlo or b[1] > vhi:
-            raise ConfigError(f"{name}[{k!r}]: bounds {b} leave the valid range "
-                              f"[{vlo:g}, {vhi:g}]")
-    if fixed is not None and not isinstance(fixed, Mapping):
-        raise ConfigError(f"{fixed_name}: expected a mapping name -> value, got "
-                          f"{type(fixed).__name__} {fixed!r:.80}")
-    fixed = dict(fixed or {})
-    unknown = sorted(map(str, set(fixed) - set(names)))
-    if unknown:
-        raise ConfigError(f"{fixed_name}: unknown parameter(s) {unknown} for variant "
-                          f"{variant.name!r}; expected names from {list(names)}")
-    both = sorted(set(fixed) & set(free_b))
-    if both:
-        raise ConfigError(f"{fixed_name}: parameter(s) {both} are also free")
-    base = cls.from_mapping({**cls().to_dict(), **fixed}, name=fixed_name)  # validates
-    theta0 = np.array([getattr(base, n) for n in names], dtype=np.float64)
-    fnames = [n for n in names if n in free_b]
-    lo = np.array([free_b[n][0] for n in fnames], dtype=np.float64)
-    hi = np.array([free_b[n][1] for n in fnames], dtype=np.float64)
-    return fnames, lo, hi, theta0
 
 
 #: Starts whose maximised log-likelihoods lie within this many log-likelihood units of
@@ -251,7 +168,8 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         maxiter = check_int(maxiter, "maxiter", min_value=1)
     n_starts = check_int(n_starts, "n_starts", min_value=1)
     max_rounds = check_int(max_rounds, "max_rounds", min_value=1)
-    fnames, lo, hi, theta0 = _spec(v, free, fixed)
+    spec = FitSpec.resolve(v, free, fixed)
+    fnames, lo, hi, theta0 = list(spec.free), spec.lo, spec.hi, spec.base
     prep = prepare(data, pool_size=pool_size, variant=v)
     names = v.names()
     idx = np.array([names.index(n) for n in fnames])
@@ -522,11 +440,12 @@ def profile(data: Any, params: Any, name: str, *, variant: str | Variant = "jaxc
             raise ConfigError(f"params: expected a one-row fit table, got {len(params)} rows")
         params = {n: params.iloc[0][n] for n in v.names() if n in params.columns}
     theta_hat = np.asarray(_theta(params, v), dtype=np.float64)
-    fnames, lo, hi, theta0 = _spec(v, free, fixed)
+    spec = FitSpec.resolve(v, free, fixed)
+    fnames, lo, hi, theta0 = list(spec.free), spec.lo, spec.hi, spec.base
     if name not in fnames:
         raise ConfigError(f"name: expected one of the free parameters {fnames}, got {name!r}")
     names = list(v.names())
-    for k in fixed or {}:  # validated by _spec; they override ``params``
+    for k in fixed or {}:  # validated by FitSpec.resolve; they override ``params``
         theta_hat[names.index(k)] = theta0[names.index(k)]
     j = fnames.index(name)
     others = [n for n in fnames if n != name]

@@ -287,7 +287,7 @@ def subject_loglik(theta: jax.Array, recalls: jax.Array, features: dict, mask: j
     rows are padding and count 0). The study phase is shared by the lists when the
     variant has no study-event features. Vmapped over subjects it is the sum over each
     subject's lists of :func:`blocked_loglik`; a sampler that moves each subject on its
-    own (:mod:`engramlab.cmr._gibbs`) needs it one subject at a time."""
+    own (:mod:`engramlab.cmr.inference.kernels.gibbs`) needs it one subject at a time."""
     p = unpack(theta, variant)
     if variant.features:
         def one(r, f):

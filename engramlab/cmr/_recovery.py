@@ -48,8 +48,8 @@ import pandas as pd
 from .._validation import check_choice, check_int, check_sequence
 from ..errors import ConfigError, ConvergenceWarning, DataError, ValidationError
 from ._data import RecallArrays, _check_frame, to_arrays
-from ._fit import _spec
 from ._variants import Variant, get_variant
+from .inference.spec import FitSpec
 
 __all__ = ["recover", "identify", "RecoveryResult", "IdentifyResult", "DEFAULT_DESIGN",
            "DEFAULT_VALENCE_P", "BOUND_TOL"]
@@ -70,9 +70,10 @@ _FEATURES = ("valence", "arousal")
 
 def _free_bounds(v: Variant, free: Any, fixed: Any, name: str = "free",
                  fixed_name: str = "fixed") -> tuple[dict[str, tuple[float, float]], dict]:
-    """Resolve ``free`` / ``fixed`` with the fit's own resolver (:func:`_fit._spec`):
+    """Resolve ``free`` / ``fixed`` with the fit's own resolver (:meth:`FitSpec.resolve`):
     (free name -> fit bounds in canonical order, the fixed mapping)."""
-    fnames, lo, hi, _ = _spec(v, free, fixed, name=name, fixed_name=fixed_name)
+    spec = FitSpec.resolve(v, free, fixed, name=name, fixed_name=fixed_name)
+    fnames, lo, hi = list(spec.free), spec.lo, spec.hi
     bounds = {k: (float(a), float(b)) for k, a, b in zip(fnames, lo, hi, strict=True)}
     return bounds, dict(fixed or {})
 

@@ -348,8 +348,11 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
            max_tree_depth: Annotated[int | None, typer.Option(
                help="NUTS tree depth; default 8, and 3 for gibbs' per-subject "
                "trees.")] = None,
+           sampler: Annotated[str, typer.Option(
+               help="nuts, or gibbs (hierarchical: NUTS within Gibbs on the centred "
+               "model).")] = "nuts",
            parameterization: Annotated[str, typer.Option(
-               help="Hierarchical: partial, centered, non-centered or gibbs.")] = "partial",
+               help="Hierarchical NUTS: partial, centered or non-centered.")] = "partial",
            precondition: Annotated[str, typer.Option(
                help="laplace (whiten a Laplace approximation) or none.")] = "laplace",
            precision: Annotated[str, typer.Option(
@@ -381,13 +384,11 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
     from ..errors import DataError
     from ..plots.inference import plot_compare, plot_ppc
     from ._fit import DEFAULT_FREE
-    from ._inference import compare, diagnostics, point_fits, posterior_predictive, save_inference
-    from ._inference import sample as sample_fn
     from ._variants import get_variant, params_class
+    from .inference import save_inference, workflow
 
     df = _load_data(data, subject)
     variants = list(dict.fromkeys(variant)) if variant else ["jaxcmr"]
-    results, fits = {}, {}
     known = {v: params_class(v) for v in variants}
     options = per_variant_options(free, set_, variants)
     if scheduler is not None and hierarchical:
@@ -403,52 +404,57 @@ def sample(data: _Data = "Morton2013", subject: _Subjects = None,
                             f"{missing}, which the data do not have (columns: "
                             f"{list(df.columns)})")
         _params(v, params, options[v].sets)
+    free_specs, fixed_values = {}, {}
     for v in variants:
         opts = options[v]
-        free_spec = _free_spec(v, opts)
-        if free and not free_spec:
-            typer.echo(f"[{v}] no --free name applies to {v}: sampling its default free set "
-                       f"({', '.join(DEFAULT_FREE.get(v, known[v].BOUNDS))})")
+        free_specs[v] = _free_spec(v, opts)
         p = _params(v, params, opts.sets).to_dict()
-        free_names = list(free_spec) if free_spec else list(DEFAULT_FREE.get(v, known[v].BOUNDS))
-        fixed = {k: val for k, val in p.items() if k not in free_names}
-        vdir = out / v
-        idata = sample_fn(df, key=jax.random.key(seed), variant=v, hierarchical=hierarchical,
-                          chains=chains, draws=draws, warmup=warmup, free=free_spec,
-                          fixed=fixed, pool_size=pool_size, chain_method=chain_method,
-                          subject_runs=subject_runs, target_accept=target_accept,
-                          max_tree_depth=max_tree_depth, scheduler=scheduler,
-                          parameterization=parameterization,
-                          precondition=None if precondition == "none" else precondition,
-                          precision=precision, workers=workers,
-                          checkpoint_dir=vdir / "checkpoints", quiet=quiet)
-        save_inference(idata, vdir / "posterior.nc")
-        tab = diagnostics(idata, warn=False)
-        write_text(vdir / "diagnostics.csv", tab.to_csv())
-        att = idata.sample_stats.attrs
-        rhat = (f"max R-hat {att['max_r_hat']:.3f}" if chains > 1 else
-                 "R-hat not computed (it needs at least 2 chains: --chains 2 or more)")
-        typer.echo(f"[{v}] {rhat}, min bulk ESS "
-                   f"{att['min_ess_bulk']:.0f}, min tail ESS {att['min_ess_tail']:.0f}, "
-                   f"{att['n_divergent']} divergences ({att['n_draws']} draws)")
-        typer.echo(tab.round(4).to_string())
-        typer.echo(f"wrote {vdir / 'posterior.nc'} and {vdir / 'diagnostics.csv'}")
-        if ppc_draws > 0:
+        free_names = (list(free_specs[v]) if free_specs[v]
+                      else list(DEFAULT_FREE.get(v, known[v].BOUNDS)))
+        fixed_values[v] = {k: val for k, val in p.items() if k not in free_names}
+
+    def on_event(stage, res):
+        v, vdir = res.variant, out / res.variant
+        if stage == "start":
+            if free and not free_specs[v]:
+                typer.echo(f"[{v}] no --free name applies to {v}: sampling its default "
+                           f"free set ({', '.join(DEFAULT_FREE.get(v, known[v].BOUNDS))})")
+        elif stage == "posterior":
+            save_inference(res.idata, vdir / "posterior.nc")
+            tab = res.diagnostics
+            write_text(vdir / "diagnostics.csv", tab.to_csv())
+            att = res.summary
+            rhat = (f"max R-hat {att['max_r_hat']:.3f}" if chains > 1 else
+                    "R-hat not computed (it needs at least 2 chains: --chains 2 or more)")
+            typer.echo(f"[{v}] {rhat}, min bulk ESS "
+                       f"{att['min_ess_bulk']:.0f}, min tail ESS {att['min_ess_tail']:.0f}, "
+                       f"{att['n_divergent']} divergences ({att['n_draws']} draws)")
+            typer.echo(tab.round(4).to_string())
+            typer.echo(f"wrote {vdir / 'posterior.nc'} and {vdir / 'diagnostics.csv'}")
+        elif stage == "ppc":
             import matplotlib.pyplot as plt
 
-            ppc = posterior_predictive(idata, df, key=jax.random.key(seed + 1),
-                                       n_draws=ppc_draws, pool_size=pool_size)
-            fig = plot_ppc(ppc, title=f"Posterior predictive check: {v}")
+            fig = plot_ppc(res.ppc, title=f"Posterior predictive check: {v}")
             save_figure(fig, vdir / "ppc")
             plt.close(fig)
             typer.echo(f"wrote {vdir / 'ppc.png'}")
-        results[v] = idata
-        if len(variants) > 1 and point_fit:
-            fits[v] = point_fits(idata, df, pool_size=pool_size, n_starts=2)
-    if len(variants) > 1:
+
+    result = workflow(df, key=jax.random.key(seed), variants=variants, free=free_specs,
+                      fixed=fixed_values, ppc_draws=ppc_draws,
+                      ppc_key=jax.random.key(seed + 1), point_fit=point_fit,
+                      point_fit_options={"n_starts": 2},
+                      checkpoint_dir={v: out / v / "checkpoints" for v in variants},
+                      pool_size=pool_size, on_event=on_event, hierarchical=hierarchical,
+                      chains=chains, draws=draws, warmup=warmup, chain_method=chain_method,
+                      subject_runs=subject_runs, target_accept=target_accept,
+                      max_tree_depth=max_tree_depth, scheduler=scheduler, sampler=sampler,
+                      parameterization=parameterization,
+                      precondition=None if precondition == "none" else precondition,
+                      precision=precision, workers=workers, quiet=quiet)
+    if result.comparison is not None:
         import matplotlib.pyplot as plt
 
-        table = compare(results, point_fits=fits or None)
+        table = result.comparison
         write_text(out / "comparison.csv", table.to_csv())
         ax = plot_compare(table)
         save_figure(ax.figure, out / "comparison")

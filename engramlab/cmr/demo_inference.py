@@ -43,7 +43,7 @@ def demo_section(ctx: DemoContext) -> Section:
     from ..plots.inference import plot_compare, plot_ppc, plot_subject_posteriors
     from . import compare, diagnostics, load_dataset, point_fits, posterior_predictive
     from . import sample as sample_fn
-    from ._inference import save_inference
+    from .inference import save_inference
 
     df = load_dataset("Morton2013")
     data = df[df["subject"].isin(SUBJECTS) & (df["list"] <= N_LISTS)]

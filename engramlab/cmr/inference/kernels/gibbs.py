@@ -1,6 +1,6 @@
-"""NUTS-within-Gibbs for the hierarchical CMR posterior (``parameterization="gibbs"``).
+"""NUTS-within-Gibbs for the hierarchical CMR posterior (``sampler="gibbs"``).
 
-The centred hierarchical model (:func:`engramlab.cmr._inference._make_model`)::
+The centred hierarchical model (:func:`engramlab.cmr.inference.model.make_model`)::
 
     mu_k ~ Normal(mu_loc_k, mu_scale_k),  sigma_k ~ HalfNormal(sigma_scale_k),
     z_sk ~ Normal(mu_k, sigma_k),         data_s | z_s ~ CMR likelihood
@@ -87,9 +87,13 @@ import numpy as np
 from numpyro.infer.hmc import hmc
 from numpyro.infer.mcmc import MCMCKernel
 
-__all__ = ["EXTRA_SWEEPS", "GROUP_TARGET", "WEAK_POOLING", "GibbsKernel", "group_moves",
-           "hyper_energy", "hyper_step", "moment_frame", "pooling_factors",
-           "whitening_frame", "z_energy"]
+from ..laplace import pooling_factors
+from .nuts import Kernel, SampleInfo, from_mcmc_kernel
+
+__all__ = ["EXTRA_SWEEPS", "GROUP_TARGET", "WEAK_POOLING", "Frame", "GaussianLikelihood",
+           "GibbsKernel", "GibbsSchedule", "GibbsState", "Moments", "SubjectArgs",
+           "gibbs_info", "gibbs_kernel", "group_moves", "hyper_energy", "hyper_step",
+           "moment_frame", "pooling_factors", "whitening_frame", "z_energy"]
 
 #: acceptance rate the group moves' proposal scales are adapted to during warm-up (the
 #: optimum of a one-dimensional random-walk Metropolis move, Roberts & Rosenthal 2001)
@@ -105,6 +109,73 @@ EXTRA_SWEEPS = 3
 #: the fewest warm-up draws whose moments re-estimate the group moves' frame
 #: (:meth:`GibbsKernel.reframe_window`); with a shorter warm-up the Laplace frame stays
 REFRAME_MIN_DRAWS = 25
+
+
+class Frame(NamedTuple):
+    """The subjects' coordinates ``z_s = center_s + chol_s y_s``: ``center`` ``(S, k)``,
+    ``chol`` ``(S, k, k)`` upper triangular (:func:`whitening_frame`)."""
+
+    center: Any
+    chol: Any
+
+
+class GaussianLikelihood(NamedTuple):
+    """A Gaussian approximation of each subject's likelihood in information form,
+    ``exp(-z^T B_s z / 2 + h_s^T z)``: ``precision`` ``B`` ``(S, k, k)`` (may be singular),
+    ``shift`` ``h`` ``(S, k)`` (``h_s = B_s zhat_s`` for ``Normal(zhat_s, B_s^-1)``)."""
+
+    precision: Any
+    shift: Any
+
+
+class Moments(NamedTuple):
+    """Sums over the warm-up draws that re-estimate the group moves' frame
+    (:meth:`GibbsKernel.reframe_window`), with ``d = z - zhat``: ``n`` (draws),
+    ``sum_d`` ``(S, k)``, ``sum_dd`` ``(S, k, k)`` (``sum d d^T``), ``sum_mu``,
+    ``sum_mu2``, ``sum_sigma2`` ``(k,)``."""
+
+    n: Any
+    sum_d: Any
+    sum_dd: Any
+    sum_mu: Any
+    sum_mu2: Any
+    sum_sigma2: Any
+
+
+class GibbsSchedule(NamedTuple):
+    """What a chain's iteration ``i`` does, fixed at :meth:`GibbsKernel.init`: warm-up for
+    ``i < num_warmup``; when ``reframe``, the draws ``reframe_from <= i < reframe_at`` are
+    summed into :class:`Moments` and the frame is re-estimated at ``i = reframe_at``
+    (integer / boolean scalars, carried in the state rather than set on the kernel)."""
+
+    num_warmup: Any
+    reframe: Any
+    reframe_from: Any
+    reframe_at: Any
+
+
+class SubjectArgs(NamedTuple):
+    """Per-subject arguments of the subjects' NUTS potentials (leading subject axis, the
+    model arguments NumPyro's ``hmc`` passes to :meth:`GibbsKernel._potential_gen`):
+    ``mu``, ``sigma`` ``(S, k)`` (broadcast), the Laplace frame's ``center`` ``(S, k)``
+    and ``chol`` ``(S, k, k)``, and each subject's ``data`` (a pytree)."""
+
+    mu: Any
+    sigma: Any
+    center: Any
+    chol: Any
+    data: Any
+
+
+class _MoveState(NamedTuple):
+    """The carry of :func:`group_moves`: ``z`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``, the
+    current ``nll(z)`` and the current frame (:class:`Frame`)."""
+
+    z: Any
+    mu: Any
+    sigma: Any
+    nll_z: Any
+    frame: Any
 
 
 class GibbsState(NamedTuple):
@@ -123,11 +194,11 @@ class GibbsState(NamedTuple):
                                 # frame] x [scale, shift] moves
     group_accept: Any           # (2, k): the fraction of each group move's proposals
                                 # accepted (this step)
-    frame: Any                  # (B (S, k, k), h (S, k)): the subjects' Gaussian
-                                # likelihood approximation the frame is built from
+    frame: Any                  # GaussianLikelihood: the subjects' likelihood
+                                # approximation the frame is built from
                                 # (whitening_frame), re-estimated once in warm-up
-    moments: Any                # (n, sum z, sum z z^T, sum mu, sum mu^2, sum sigma^2) of
-                                # the warm-up draws the re-estimate uses (z - zhat)
+    moments: Any                # Moments of the warm-up draws the re-estimate uses
+    schedule: Any               # GibbsSchedule: warm-up length and re-estimate window
 
     # NumPyro's field names of an HMC state, for ``extra_fields`` (over the subjects)
     @property
@@ -190,7 +261,8 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
                 sigma_scale: jax.Array, step: jax.Array, use_frame: jax.Array | None = None,
                 order: Sequence[int] | None = None):
     """For each ``k`` in turn, two Metropolis-Hastings moves of the hyperparameters that
-    carry the subjects along in the frame ``frame(mu, sigma) -> (c (S, k), L (S, k, k))``
+    carry the subjects along in the frame ``frame(mu, sigma) -> Frame(c (S, k), L (S, k,
+    k))``
     (``L_s`` upper triangular, ``z_s = c_s + L_s y_s``), or, where ``use_frame`` ``(2,
     k)`` is false, in the non-centred frame ``c_s = mu``, ``L_s = diag(sigma)``:
 
@@ -226,10 +298,10 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
                 + hyper_energy(mu, sigma, mu_loc, mu_scale, sigma_scale))
 
     def propose(key, state, mu2, sigma2, use):
-        z, mu, sigma, cur, fr = state
-        fr2 = frame(mu2, sigma2)
-        c, L = transport(*fr, mu, sigma, use)
-        c2, L2 = transport(*fr2, mu2, sigma2, use)
+        z, mu, sigma, cur = state.z, state.mu, state.sigma, state.nll_z
+        fr2 = Frame(*frame(mu2, sigma2))
+        c, L = transport(state.frame.center, state.frame.chol, mu, sigma, use)
+        c2, L2 = transport(fr2.center, fr2.chol, mu2, sigma2, use)
         y = jax.scipy.linalg.solve_triangular(L, (z - c)[..., None], lower=False)[..., 0]
         z2 = c2 + jnp.einsum("sij,sj->si", L2, y)
         log_det = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(L2, axis1=-2, axis2=-1)))
@@ -238,39 +310,40 @@ def group_moves(key: jax.Array, z: jax.Array, mu: jax.Array, sigma: jax.Array,
         log_r = energy(z, mu, sigma, cur) - energy(z2, mu2, sigma2, new) + log_det
         ok = jnp.log(jax.random.uniform(key, (), z.dtype)) < log_r
         keep = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b),
-                                      (z2, mu2, sigma2, new, fr2), state)
+                                      _MoveState(z2, mu2, sigma2, new, fr2), state)
         return keep, ok
 
     def one(state, xs):
         j, key = xs
         k1, k2, k3, k4 = jax.random.split(key, 4)
-        mu, sigma = state[1], state[2]
+        mu, sigma = state.mu, state.sigma
         onehot = jax.nn.one_hot(j, k, dtype=z.dtype)
         e = step[0, j] * jax.random.normal(k1, (), z.dtype)
         state, ok_s = propose(k2, state, mu, sigma * jnp.exp(e * onehot), use_frame[0, j])
-        mu, sigma = state[1], state[2]
+        mu, sigma = state.mu, state.sigma
         d = step[1, j] * sigma[j] * jax.random.normal(k3, (), z.dtype)
         state, ok_t = propose(k4, state, mu + d * onehot, sigma, use_frame[1, j])
         return state, jnp.stack([ok_s, ok_t])
 
     order = np.arange(k) if order is None else np.asarray(order, int)
-    (z, mu, sigma, nll_z, _), acc = jax.lax.scan(
-        one, (z, mu, sigma, nll_z, frame(mu, sigma)),
+    end, acc = jax.lax.scan(
+        one, _MoveState(z, mu, sigma, nll_z, Frame(*frame(mu, sigma))),
         (jnp.asarray(order), jax.random.split(key, order.size)))
     n = np.maximum(np.bincount(order, minlength=k), 1)
     rate = jax.ops.segment_sum(acc.astype(z.dtype), order, k) / n[:, None]      # (k, 2)
-    return z, mu, sigma, nll_z, rate.T
+    return end.z, end.mu, end.sigma, end.nll_z, rate.T
 
 
-def whitening_frame(blocks: jax.Array, h: jax.Array, mu: jax.Array, sigma: jax.Array):
+def whitening_frame(blocks: jax.Array, h: jax.Array, mu: jax.Array, sigma: jax.Array
+                    ) -> Frame:
     """The subjects' frame under ``(mu, sigma)``, from a Gaussian approximation of each
     subject's likelihood in information form, ``exp(-y^T B_s y / 2 + h_s^T y)`` (for
     ``Normal(zhat_s, B_s^-1)``: ``h_s = B_s zhat_s``; ``B_s`` may be singular): with
     ``P_s = B_s + diag(sigma^-2)``, ``c_s = P_s^-1 (h_s + mu / sigma^2)`` and ``L_s =
     C_s^-T`` (``P_s = C_s C_s^T``, so ``L_s L_s^T = P_s^-1``; upper triangular), ``z_s =
     c_s + L_s y_s`` is ``Normal(0, I)`` in ``y_s`` when the likelihood is that Gaussian.
-    ``blocks`` ``(S, k, k)``, ``h`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``; returns ``(c
-    (S, k), L (S, k, k))``."""
+    ``blocks`` ``(S, k, k)``, ``h`` ``(S, k)``, ``mu``, ``sigma`` ``(k,)``; returns
+    :class:`Frame` ``(c (S, k), L (S, k, k))``."""
     prec = 1.0 / sigma ** 2
     P = blocks + jnp.diag(prec)
     chol_P = jnp.linalg.cholesky(P)                                   # P = C C^T
@@ -278,11 +351,11 @@ def whitening_frame(blocks: jax.Array, h: jax.Array, mu: jax.Array, sigma: jax.A
     center = jax.scipy.linalg.cho_solve((chol_P, True), rhs[..., None])[..., 0]
     eye = jnp.broadcast_to(jnp.eye(P.shape[-1], dtype=P.dtype), P.shape)
     chol = jnp.swapaxes(jax.scipy.linalg.solve_triangular(chol_P, eye, lower=True), -1, -2)
-    return center, chol
+    return Frame(center, chol)
 
 
 def moment_frame(mean: jax.Array, cov: jax.Array, prior_mean: jax.Array,
-                 prior_var: jax.Array):
+                 prior_var: jax.Array) -> GaussianLikelihood:
     """The Gaussian likelihood approximation, in :func:`whitening_frame`'s information
     form ``(B_s, h_s)``, under which the prior ``Normal(prior_mean, diag(prior_var))``
     gives the posterior ``Normal(mean_s, cov_s)``: ``B_s = cov_s^-1 - diag(1 /
@@ -292,26 +365,15 @@ def moment_frame(mean: jax.Array, cov: jax.Array, prior_mean: jax.Array,
     / prior_var`` (the frame's centre under the prior is then ``mean_s``). Exact for a
     Gaussian likelihood: ``cov = (B + V^-1)^-1``, ``mean = cov (B zhat + V^-1 m0)`` give
     back ``B`` and ``h = B zhat``. ``mean`` ``(S, k)``, ``cov`` ``(S, k, k)``,
-    ``prior_mean``, ``prior_var`` ``(k,)``; returns ``(B (S, k, k), h (S, k))``."""
+    ``prior_mean``, ``prior_var`` ``(k,)``; returns :class:`GaussianLikelihood` ``(B (S,
+    k, k), h (S, k))``."""
     eye = jnp.eye(mean.shape[-1], dtype=mean.dtype)
     prec = jnp.linalg.solve(cov, jnp.broadcast_to(eye, cov.shape))
     B = prec - jnp.diag(1.0 / prior_var)
     w, v = jnp.linalg.eigh(0.5 * (B + jnp.swapaxes(B, -1, -2)))
     B = jnp.einsum("sij,sj,skj->sik", v, jnp.maximum(w, 0.0), v)
-    return B, jnp.einsum("sij,sj->si", B, mean) + (mean - prior_mean) / prior_var
-
-
-def pooling_factors(blocks, sigma) -> np.ndarray:
-    """``lambda_sk = sigma_k^-2 / (info_sk + sigma_k^-2)``: the group prior's share of
-    subject ``s``'s precision in parameter ``k`` (0: the data identify ``z_sk``; 1: it is
-    pinned to the group distribution), with ``info_sk = 1 / (B_s^-1)_kk`` the
-    likelihood's information, marginal over the other parameters (pseudo-inverse; 0 where
-    the likelihood does not depend on ``z_sk``). ``blocks`` ``(S, k, k)`` the subjects'
-    likelihood Hessians, ``sigma`` ``(k,)``; returns ``(S, k)`` (NumPy, float64)."""
-    var = np.diagonal(np.linalg.pinv(np.asarray(blocks, np.float64)), axis1=1, axis2=2)
-    info = np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), 0.0)
-    prec = 1.0 / np.asarray(sigma, np.float64) ** 2
-    return prec / (info + prec)
+    return GaussianLikelihood(B, jnp.einsum("sij,sj->si", B, mean)
+                              + (mean - prior_mean) / prior_var)
 
 
 def _batched(key) -> bool:
@@ -364,7 +426,7 @@ class GibbsKernel(MCMCKernel):
         self.nll, self.nll_one, self.data = nll, nll_one, data
         self.zhat = zhat
         #: the subjects' Laplace approximation in information form (:func:`whitening_frame`)
-        self.laplace = (blocks, jnp.einsum("sij,sj->si", blocks, zhat))
+        self.laplace = GaussianLikelihood(blocks, jnp.einsum("sij,sj->si", blocks, zhat))
         self.mu0, self.sigma0, self.pack = mu0, sigma0, pack
         self.mu_loc = jnp.asarray(priors["mu_loc"], zhat.dtype)
         self.mu_scale = jnp.asarray(priors["mu_scale"], zhat.dtype)
@@ -387,8 +449,7 @@ class GibbsKernel(MCMCKernel):
         #: the posterior spread of log sigma and of mu / sigma when the data identify
         #: every subject, adapted in warm-up
         self.group_step = 1.0 / math.sqrt(zhat.shape[0])
-        self._num_warmup = 0
-        self._reframe = None            # (first iteration summed, re-estimate at), init
+        # NumPyro's NUTS on one subject, given its model arguments (SubjectArgs)
         self._init_fn, self._sample_fn = hmc(potential_fn_gen=self._potential_gen,
                                              algo="NUTS")
 
@@ -405,29 +466,39 @@ class GibbsKernel(MCMCKernel):
         a, r = int(num_warmup) // 4, int(num_warmup) // 2
         return (a, r) if r - a >= REFRAME_MIN_DRAWS else None
 
-    def _frame_fn(self, frame):
-        """``(mu, sigma) -> (center (S, k), chol (S, k, k))``: the whitening from ``frame``."""
-        return lambda mu, sigma: whitening_frame(*frame, mu, sigma)
+    def schedule(self, num_warmup: int) -> GibbsSchedule:
+        """The :class:`GibbsSchedule` of a chain with ``num_warmup`` warm-up iterations."""
+        window = self.reframe_window(num_warmup) if self.reframe else None
+        a, r = window if window is not None else (0, 0)
+        return GibbsSchedule(jnp.asarray(int(num_warmup)), jnp.asarray(window is not None),
+                             jnp.asarray(a), jnp.asarray(r))
 
-    def _args(self, mu, sigma):
+    @staticmethod
+    def _frame_fn(frame: GaussianLikelihood):
+        """``(mu, sigma) -> Frame(center (S, k), chol (S, k, k))``: the whitening from
+        ``frame``."""
+        return lambda mu, sigma: whitening_frame(frame.precision, frame.shift, mu, sigma)
+
+    def _args(self, mu, sigma) -> SubjectArgs:
         """Per-subject model arguments (leading subject axis) of the NUTS potentials, in
         the subjects' NUTS coordinates (the Laplace frame under ``(mu, sigma)``)."""
-        center, chol = whitening_frame(*self.laplace, mu, sigma)
-        return (jnp.broadcast_to(mu, center.shape), jnp.broadcast_to(sigma, center.shape),
-                center, chol, self.data)
+        center, chol = whitening_frame(self.laplace.precision, self.laplace.shift, mu, sigma)
+        return SubjectArgs(jnp.broadcast_to(mu, center.shape),
+                           jnp.broadcast_to(sigma, center.shape), center, chol, self.data)
 
-    def _moments0(self):
+    def _moments0(self) -> Moments:
         S, k = self.zhat.shape
         dt = self.zhat.dtype
-        return (jnp.zeros((), dt), jnp.zeros((S, k), dt), jnp.zeros((S, k, k), dt),
-                jnp.zeros(k, dt), jnp.zeros(k, dt), jnp.zeros(k, dt))
+        return Moments(jnp.zeros((), dt), jnp.zeros((S, k), dt), jnp.zeros((S, k, k), dt),
+                       jnp.zeros(k, dt), jnp.zeros(k, dt), jnp.zeros(k, dt))
 
     def _moment_frame(self, moments):
         """The frame matched to the summed draws' moments (:func:`moment_frame`): each
         subject's mean and covariance (shrunk towards its diagonal by ``n / (n + 5)``,
         as NumPyro regularises its mass matrices), under the population's spread over
         those draws, ``mean(mu)`` and ``mean(sigma^2) + var(mu)``."""
-        n, sz, szz, smu, smu2, ss2 = moments
+        n, sz, szz = moments.n, moments.sum_d, moments.sum_dd
+        smu, smu2, ss2 = moments.sum_mu, moments.sum_mu2, moments.sum_sigma2
         n = jnp.maximum(n, 1.0)         # finite where vmap evaluates it unselected
         mean = sz / n
         cov = szz / n - mean[..., :, None] * mean[..., None, :]
@@ -450,14 +521,15 @@ class GibbsKernel(MCMCKernel):
     def _hyper_energy(self, mu, sigma):
         return hyper_energy(mu, sigma, self.mu_loc, self.mu_scale, self.sigma_scale)
 
-    def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
+    def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs) -> GibbsState:
+        """The chain's first state (NumPyro's ``MCMCKernel.init``; ``model_args`` and
+        ``model_kwargs`` are unused). Pure: the warm-up length and the frame's
+        re-estimate window go into ``state.schedule``, the kernel is not changed."""
         if _batched(rng_key):
             # several chains at once (chain_method="vectorized"): one key and one
             # start per chain
             return jax.vmap(lambda k, p: self.init(k, num_warmup, p, model_args,
                                                    model_kwargs))(rng_key, init_params)
-        self._num_warmup = int(num_warmup)
-        self._reframe = self.reframe_window(num_warmup) if self.reframe else None
         k_hmc, k_gibbs = jax.random.split(rng_key)
         S, k = self.zhat.shape
         y = jnp.asarray(init_params, self.zhat.dtype).reshape(S, k)
@@ -471,26 +543,29 @@ class GibbsKernel(MCMCKernel):
                                  rng_key=key)
 
         st = jax.vmap(one)(y, args, jax.random.split(k_hmc, S))
-        z = args[2] + jnp.einsum("sij,sj->si", args[3], y)
+        z = args.center + jnp.einsum("sij,sj->si", args.chol, y)
         dt = self.zhat.dtype
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, k_gibbs,
                           jnp.sum(st.potential_energy) + self._hyper_energy(mu, sigma),
                           jnp.full((2, 2, k), math.log(self.group_step), dt),
-                          jnp.zeros((2, k), dt), self.laplace, self._moments0())
+                          jnp.zeros((2, k), dt), self.laplace, self._moments0(),
+                          self.schedule(num_warmup))
 
-    def sample(self, state, model_args, model_kwargs):
+    def sample(self, state, model_args, model_kwargs) -> GibbsState:
+        """One iteration (NumPyro's ``MCMCKernel.sample``): moves 1-3 of the module
+        docstring."""
         if _batched(state.rng_key):      # vectorised chains: NumPyro leaves vmap to us
             return jax.vmap(lambda st: self.sample(st, model_args, model_kwargs))(state)
         key, k_h, k_g = jax.random.split(state.rng_key, 3)
         i = state.hmc.i[0]              # iterations done (every subject's NUTS counts them)
-        frame, moments = state.frame, state.moments
-        if self._reframe is not None:   # once, in warm-up: the frame of the draws' moments
-            frame = jax.lax.cond(i == self._reframe[1], self._moment_frame,
-                                 lambda _: frame, moments)
+        frame, moments, sched = state.frame, state.moments, state.schedule
+        # once, in warm-up: the frame of the draws' moments
+        frame = jax.lax.cond(sched.reframe & (i == sched.reframe_at), self._moment_frame,
+                             lambda _: frame, moments)
         mu, sigma = hyper_step(k_h, state.z, state.sigma, self.mu_loc, self.mu_scale,
                                self.sigma_scale, self.n_mh)
         args = self._args(mu, sigma)
-        center, chol = args[2], args[3]
+        center, chol = args.center, args.chol
         y = jax.scipy.linalg.solve_triangular(chol, (state.z - center)[..., None],
                                               lower=False)[..., 0]
         pe, grad = jax.vmap(lambda y_s, a: jax.value_and_grad(self._potential_gen(*a))(y_s))(
@@ -498,38 +573,55 @@ class GibbsKernel(MCMCKernel):
         st = state.hmc._replace(z=y, potential_energy=pe, z_grad=grad)
         st = jax.vmap(lambda s, a: self._sample_fn(s, model_args=a))(st, args)
         z = center + jnp.einsum("sij,sj->si", chol, st.z)
-        warm = i < self._num_warmup
+        warm = i < sched.num_warmup
         log_step = state.group_log_step
         # warm-up adapts both transports on alternate iterations; the kept draws use, per
         # move, the one whose adapted step is larger (the larger move at the same
         # acceptance rate), fixed from then on
         use = jnp.where(warm, jnp.broadcast_to(i % 2 == 1, log_step.shape[1:]),
                         log_step[1] > log_step[0])
-        hyp = (self.nll, self._frame_fn(frame), self.mu_loc, self.mu_scale,
-               self.sigma_scale)
+        hyp = dict(nll=self.nll, frame=self._frame_fn(frame), mu_loc=self.mu_loc,
+                   mu_scale=self.mu_scale, sigma_scale=self.sigma_scale)
         k_g, k_o = jax.random.split(k_g)
         z, mu, sigma, nll_z, acc = group_moves(
-            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma), *hyp,
-            jnp.exp(jnp.where(use, log_step[1], log_step[0])), use, self.group_orders[0])
+            k_g, z, mu, sigma, jnp.sum(st.potential_energy) - z_energy(z, mu, sigma), **hyp,
+            step=jnp.exp(jnp.where(use, log_step[1], log_step[0])), use_frame=use,
+            order=self.group_orders[0])
         if self.group_orders[1]:        # the other transport (its acceptance not adapted on)
             z, mu, sigma, nll_z, _ = group_moves(
-                k_o, z, mu, sigma, nll_z, *hyp,
-                jnp.exp(jnp.where(use, log_step[0], log_step[1])), ~use, self.group_orders[1])
+                k_o, z, mu, sigma, nll_z, **hyp,
+                step=jnp.exp(jnp.where(use, log_step[0], log_step[1])), use_frame=~use,
+                order=self.group_orders[1])
         # Robbins-Monro gain, restarted when the frame is re-estimated
-        since = i - (0 if self._reframe is None else
-                     jnp.where(i >= self._reframe[1], self._reframe[1], 0))
+        since = i - jnp.where(sched.reframe & (i >= sched.reframe_at), sched.reframe_at, 0)
         gain = jnp.where(warm, (since + 1.0).astype(log_step.dtype) ** -0.6, 0.0)
         upd = gain * (acc - GROUP_TARGET)
         log_step = jnp.clip(log_step + jnp.stack([jnp.where(use, 0.0, upd),
                                                   jnp.where(use, upd, 0.0)]),
                             math.log(1e-3), math.log(10.0))
-        if self._reframe is not None:
-            on = ((i >= self._reframe[0]) & (i < self._reframe[1])).astype(z.dtype)
-            d = z - self.zhat
-            moments = jax.tree_util.tree_map(
-                lambda m, x: m + on * x, moments,
-                (jnp.ones((), z.dtype), d, d[..., :, None] * d[..., None, :], mu, mu * mu,
-                 sigma * sigma))
+        # summed in the re-estimate window only (``on`` is 0 outside it, and always 0
+        # when the frame is not re-estimated)
+        on = (sched.reframe & (i >= sched.reframe_from)
+              & (i < sched.reframe_at)).astype(z.dtype)
+        d = z - self.zhat
+        moments = jax.tree_util.tree_map(
+            lambda m, x: m + on * x, moments,
+            Moments(jnp.ones((), z.dtype), d, d[..., :, None] * d[..., None, :], mu, mu * mu,
+                    sigma * sigma))
         return GibbsState(self.pack(mu, sigma, z), z, mu, sigma, st, key,
                           nll_z + z_energy(z, mu, sigma) + self._hyper_energy(mu, sigma),
-                          log_step, acc, frame, moments)
+                          log_step, acc, frame, moments, sched)
+
+
+def gibbs_info(state: GibbsState) -> SampleInfo:
+    """The iteration's :class:`~engramlab.cmr.inference.kernels.nuts.SampleInfo` over the
+    subjects' NUTS moves: any divergence, the longest tree (what the iteration cost), the
+    mean acceptance probability, the median step size; the whole posterior's potential."""
+    return SampleInfo(state.diverging, state.num_steps, state.accept_prob,
+                      state.adapt_state.step_size, state.potential_energy)
+
+
+def gibbs_kernel(kernel: GibbsKernel, num_warmup: int) -> Kernel:
+    """``kernel`` as a functional :class:`~engramlab.cmr.inference.kernels.nuts.Kernel`
+    with ``num_warmup`` warm-up iterations; the position is ``state.x``."""
+    return from_mcmc_kernel(kernel, num_warmup, gibbs_info)
