@@ -36,7 +36,13 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "engram_docstrings",
     "engram_measured",
+    "engram_exec",
 ]
+
+#: Pages whose ```python blocks run when the site is built, their output shown below
+#: each block (``_ext/engram_exec.py``; a block that raises fails the build). The other
+#: pages' blocks are run by ``tests/test_docs_code.py``.
+engram_exec_pages = ["getting-started", "fit-your-own-data"]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
