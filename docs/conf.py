@@ -143,6 +143,8 @@ html_show_search_summary = False
 html_last_updated_fmt = None
 #: without a default the theme's script logs "invalid theme mode" as a console error
 html_context = {"default_mode": "auto"}
+#: pages with no section navigation get the left sidebar's width for their code
+html_sidebars = {"index": [], "getting-started": [], "fit-your-own-data": []}
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
