@@ -36,7 +36,13 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "engram_docstrings",
     "engram_measured",
+    "engram_exec",
 ]
+
+#: Pages whose ```python blocks run when the site is built, their output shown below
+#: each block (``_ext/engram_exec.py``; a block that raises fails the build). The other
+#: pages' blocks are run by ``tests/test_docs_code.py``.
+engram_exec_pages = ["getting-started", "fit-your-own-data"]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
@@ -137,6 +143,8 @@ html_show_search_summary = False
 html_last_updated_fmt = None
 #: without a default the theme's script logs "invalid theme mode" as a console error
 html_context = {"default_mode": "auto"}
+#: pages with no section navigation get the left sidebar's width for their code
+html_sidebars = {"index": [], "getting-started": [], "fit-your-own-data": []}
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,

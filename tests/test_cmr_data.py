@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -236,3 +239,26 @@ def test_frames_with_bad_positions_are_refused(mutate, match):
     sub = df[df["subject"] == 1].reset_index(drop=True)
     with pytest.raises(DataError, match=match):
         cmr.log_likelihood(mutate(sub), cmr.JaxcmrParams())
+
+
+def test_read_h5_untransposed_file_points_to_the_docs(tmp_path):
+    """A file written without jaxcmr's transpose (``data=value`` instead of ``value.T``)
+    is refused with a message that names the cause and the docs section about it."""
+    import h5py
+
+    n, L = 3, 4
+    fields = {"subject": np.ones((n, 1), dtype=np.int64),
+              "pres_itemnos": np.tile(np.arange(1, L + 1), (n, 1)),
+              "recalls": np.tile([1, 2, 0, 0], (n, 1))}
+    path = tmp_path / "untransposed.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("data")
+        for k, v in fields.items():
+            g.create_dataset(k, data=v)  # jaxcmr writes data=v.T
+    with pytest.raises(DataError, match=r"must have 4 trials .* got 3 and 4") as info:
+        cmr.read_jaxcmr_h5(path)
+    msg = str(info.value)
+    assert "without the transpose" in msg
+    assert "'Fit your own data' page of the docs, section 'jaxcmr HDF5 files'" in msg
+    docs = Path(__file__).resolve().parents[1] / "docs" / "fit-your-own-data.md"
+    assert re.search(r"^## \d+\. jaxcmr HDF5 files$", docs.read_text(), flags=re.M)

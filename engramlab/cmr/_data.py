@@ -449,7 +449,10 @@ def read_jaxcmr_h5(path: str | Path) -> RecallArrays:
     subject = ints("subject").reshape(-1)
     if subject.shape[0] != n or recalls.shape[0] != n:
         raise DataError(f"path: /data/subject and /data/recalls must have {n} trials (rows "
-                        f"of pres_itemnos), got {subject.shape[0]} and {recalls.shape[0]}")
+                        f"of pres_itemnos), got {subject.shape[0]} and {recalls.shape[0]}; "
+                        "jaxcmr stores every array transposed (value.T), and a file written "
+                        "without the transpose reads like this: see the 'Fit your own data' "
+                        "page of the docs, section 'jaxcmr HDF5 files'")
     if "listLength" in d and np.any(ints("listLength").reshape(-1) != L):
         raise DataError(f"path: /data/listLength differs from the pres_itemnos width {L}; "
                         "mixed list lengths are not supported")
