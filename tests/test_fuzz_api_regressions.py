@@ -262,3 +262,12 @@ def test_the_fuzz_findings():
         eeg.plv_from_kappa(np.nan)
     with pytest.raises(DataError, match="zeros"):
         sm.similarity(np.zeros((2, 3)), np.ones((2, 3)))
+
+
+def test_a_huge_simulation_design_is_refused_before_it_is_built():
+    """A dict design of 10**9 lists was expanded into its arrays (179 GiB) before any size
+    check, so NumPy's MemoryError escaped; it is a ResourceError naming the design's keys."""
+    import engramlab.cmr as cmr
+
+    with pytest.raises(ResourceError, match=r"^design\['n_lists'\]=1000000000.*memory"):
+        cmr.simulate(cmr.JaxcmrParams(), {"list_length": 24, "n_lists": 10**9}, key=0)

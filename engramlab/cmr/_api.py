@@ -168,6 +168,12 @@ def _design(design: Any, features: tuple[str, ...] = ()) -> tuple[RecallArrays, 
         L = check_int(design.get("list_length"), "design['list_length']", min_value=1)
         n = check_int(design.get("n_lists", 1), "design['n_lists']", min_value=1)
         s = check_int(design.get("n_subjects", 1), "design['n_subjects']", min_value=1)
+        # the design's own arrays (positions, recalls, each feature: n s L int64/float64)
+        # are checked before they are built; simulate checks the run's arrays after
+        n_feat = len(dict(design.get("features") or {}))
+        check_resources("the design's arrays", n_bytes=8.0 * n * s * L * (3 + n_feat),
+                        args={"design['n_lists']": n, "design['n_subjects']": s,
+                              "design['list_length']": L})
         subj = np.repeat(np.arange(1, s + 1), n)
         lst = np.tile(np.arange(1, n + 1), s)
         pres = np.tile(np.arange(L), (n * s, 1))
