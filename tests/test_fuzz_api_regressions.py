@@ -21,6 +21,7 @@ from engramlab._validation import (
     memory_limit,
 )
 from engramlab.errors import (
+    ConfigError,
     DataError,
     DivergenceError,
     EngramlabError,
@@ -271,3 +272,18 @@ def test_a_huge_simulation_design_is_refused_before_it_is_built():
 
     with pytest.raises(ResourceError, match=r"^design\['n_lists'\]=1000000000.*memory"):
         cmr.simulate(cmr.JaxcmrParams(), {"list_length": 24, "n_lists": 10**9}, key=0)
+
+
+def test_a_misspelled_parameter_name_is_a_config_error_with_the_closest_name():
+    """``JaxcmrParams(encoding_drift=0.5)`` was the dataclass's TypeError (the guide says a
+    misspelled name is a ConfigError)."""
+    import engramlab.cmr as cmr
+
+    with pytest.raises(ConfigError, match=r"^encoding_drift: .*JaxcmrParams.*"
+                                          r"'encoding_drift_rate'"):
+        cmr.JaxcmrParams(encoding_drift=0.5)
+    with pytest.raises(ConfigError, match=r"^JaxcmrParams: expected at most 12 positional"):
+        cmr.JaxcmrParams(*([0.5] * 13))
+    with pytest.raises(ConfigError, match=r"^encoding_drift_rate: given both"):
+        cmr.JaxcmrParams(0.5, encoding_drift_rate=0.5)
+    assert cmr.JaxcmrParams(0.4, learning_rate=0.2).encoding_drift_rate == 0.4

@@ -42,7 +42,32 @@ __all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "EcmrParams", "Cmr3Params
 _EPS = 1e-6
 
 
-class ParamsBase:
+class _ParamsMeta(type):
+    """Constructor arguments checked by name before the dataclass sees them: a misspelled
+    or surplus argument is a ``ConfigError`` naming it (with the closest field), not the
+    dataclass ``__init__``'s ``TypeError``."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if dataclasses.is_dataclass(cls):
+            import difflib
+
+            names = [f.name for f in dataclasses.fields(cls) if f.init]
+            if len(args) > len(names):
+                raise ConfigError(f"{cls.__name__}: expected at most {len(names)} "
+                                  f"positional values, got {len(args)}")
+            for k in kwargs:
+                if k not in names:
+                    close = difflib.get_close_matches(k, names, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ConfigError(f"{k}: not a parameter of {cls.__name__}{hint} "
+                                      f"(expected one of {names})")
+            dup = [k for k in names[:len(args)] if k in kwargs]
+            if dup:
+                raise ConfigError(f"{dup[0]}: given both by position and by name")
+        return super().__call__(*args, **kwargs)
+
+
+class ParamsBase(metaclass=_ParamsMeta):
     """Base of the typed parameter classes (frozen dataclasses of floats).
 
     Subclasses declare their fields with defaults and the class variables ``VALID``
