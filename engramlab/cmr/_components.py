@@ -750,7 +750,7 @@ class Covariate(Component):
     ``among`` (an :class:`Indicator`, optional): the mean runs over the flagged events
     only (``sum(g x) / max(sum g, 1)``, as jaxcmr), and unflagged events get 0 (jaxcmr's
     ``eeg_cmr`` / ``eeg_strength`` centre the LPP among emotional items). Units: those of
-    the column. Centring happens once in the data layer (:meth:`derive`, numpy float64);
+    the column. Centring happens once in the data layer (``derive()``, numpy float64);
     the model reads the derived column :attr:`key` from ``aux``.
     """
 

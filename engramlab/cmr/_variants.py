@@ -446,6 +446,9 @@ EEG_SIMPLE_ECMR = register_variant(Variant(
     learn_after="learn_after_context_update", features=_EEG_FEATURES,
     description="jaxcmr's eeg_simple_ecmr: emotional support max(0, scale + LPP)"))
 
+#: the variants the package registers itself (everything else came from user code)
+BUILTIN_VARIANTS: frozenset[str] = frozenset(_REGISTRY)
+
 
 def params_class(variant: Any) -> type:
     """The typed parameter class of a registered variant (name or Variant)."""

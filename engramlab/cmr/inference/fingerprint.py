@@ -1,7 +1,7 @@
 """What identifies the data a model was fitted to: fingerprints of the recalls and list
-subjects, in the model's list order, for :func:`~engramlab.cmr.inference.compare` and the
-posterior checks (:func:`~engramlab.cmr.inference.posterior_predictive`,
-:func:`~engramlab.cmr.inference.point_fits`)."""
+subjects, in the model's list order, for :func:`~engramlab.cmr.compare` and the
+posterior checks (:func:`~engramlab.cmr.posterior_predictive`,
+:func:`~engramlab.cmr.point_fits`)."""
 
 from __future__ import annotations
 

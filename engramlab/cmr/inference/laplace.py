@@ -12,7 +12,7 @@ preconditioner NUTS runs in.
   posterior on NumPyro's unconstrained scale, ``R R^T = H^-1`` (eigenvalues of ``H``
   floored at 0.1), whose linear change of variables ``x = x0 + R y`` NUTS samples in.
 
-Everything is on the unconstrained ``z`` scale of :mod:`engramlab.cmr.inference.model`.
+Everything is on the unconstrained ``z`` scale of ``engramlab.cmr.inference.model``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ parameters, ``s = 1..S`` subjects, lists ``i`` of subject ``s(i)``::
 
 sampled non-centred (``z = mu + sigma eta``), centred, or partially centred per subject
 and parameter (default; see :func:`make_model`), in coordinates that whiten a Laplace
-approximation (:mod:`engramlab.cmr.inference.laplace`).
+approximation (``engramlab.cmr.inference.laplace``).
 ``lo_k + (hi_k - lo_k) sigmoid(mu_k)`` is the group median of parameter ``k``.
 
 **Per-subject model** (``hierarchical=False``, no pooling): ``z_sk ~ Normal(mu_loc_k,

@@ -260,7 +260,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
            check: bool = True) -> Any:
     """Posterior of CMR parameters by NUTS (NumPyro) on the exact log-likelihood.
 
-    The model, transform and priors are in :mod:`engramlab.cmr.inference.model`; the
+    The model, transform and priors are in ``engramlab.cmr.inference.model``; the
     log-likelihood of list ``i`` (nats) is
     ``log L_i = sum_{j<n_i} log[(1 - P_stop(j)) P(r_j)] + log P_stop(n_i)`` from
     :func:`~engramlab.cmr.make_loglik`, in ``precision``.
@@ -301,13 +301,13 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       (hierarchical only: the centred model by NUTS within Gibbs, NUTS on the subjects
       given ``mu, sigma``, whitened under the current ``sigma``, alternating with exact
       moves of ``mu, sigma``; needs 2 or more subjects;
-      :mod:`engramlab.cmr.inference.kernels.gibbs`; every subject has its own NUTS chain,
+      ``engramlab.cmr.inference.kernels.gibbs``; every subject has its own NUTS chain,
       and ``sample_stats`` reports the longest tree as ``n_steps``, the subjects' median
       ``step_size``, mean ``acceptance_rate`` and any divergence); the same posterior.
       Anything else is a ``ConfigError`` naming ``sampler``.
     - ``parameterization`` (hierarchical NUTS): ``"partial"`` (default: centred per
       subject and parameter by the weight ``w = I / (I + 1 / sigma0^2)`` from the Laplace
-      blocks, see :func:`~engramlab.cmr.inference.model.make_model`), ``"non-centered"``
+      blocks, see ``engramlab.cmr.inference.model.make_model``), ``"non-centered"``
       (``z = mu + sigma eta``, robust when subjects have few lists) or ``"centered"``
       (``z ~ Normal(mu, sigma)``, better geometry when every subject has many lists); the
       same posterior. ``sampler="gibbs"`` always samples the centred model.
@@ -315,7 +315,7 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       ``sampler="gibbs"``.
     - ``precondition``: ``"laplace"`` (default) runs NUTS in the coordinates that whiten
       a Laplace approximation at the subjects' modes (see
-      :mod:`engramlab.cmr.inference.laplace`), which cuts the
+      ``engramlab.cmr.inference.laplace``), which cuts the
       leapfrog steps per draw several-fold on CMR posteriors; ``None``: NumPyro's plain
       diagonal adaptation from a uniform start. Either samples the same posterior.
     - ``precision``: ``"float64"`` (default) or ``"float32"`` (jaxcmr's own precision;
@@ -335,8 +335,8 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
       (``ConvergenceWarning``) when R-hat > 1.01, bulk/tail ESS < 400 or any divergence.
 
     **Returns:** ``arviz.InferenceData`` (groups described in
-    :func:`~engramlab.cmr.inference.convert.to_inference_data`; the diagnostics summary is
-    in ``sample_stats.attrs``). Save it with :func:`~engramlab.cmr.inference.save_inference`.
+    ``engramlab.cmr.inference.convert.to_inference_data``; the diagnostics summary is
+    in ``sample_stats.attrs``). Save it with :func:`~engramlab.cmr.save_inference`.
     """
     import jax
 

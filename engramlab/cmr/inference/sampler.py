@@ -1,8 +1,8 @@
 """One model's sampler: the model, its preconditioner and kernel, the compiled chains.
 
-:class:`Sampler` builds the NumPyro model of :mod:`~engramlab.cmr.inference.model` for one
-data set, the Laplace preconditioner (:mod:`~engramlab.cmr.inference.laplace`) and the
-kernel (:mod:`~engramlab.cmr.inference.kernels`), and compiles the run of ``warmup +
+:class:`Sampler` builds the NumPyro model of ``engramlab.cmr.inference.model`` for one
+data set, the Laplace preconditioner (``engramlab.cmr.inference.laplace``) and the
+kernel (``engramlab.cmr.inference.kernels``), and compiles the run of ``warmup +
 draws`` transitions of one or several chains (:meth:`Sampler.program`).
 """
 
@@ -138,7 +138,7 @@ class Sampler:
         return self.pre.hessian
 
     def _gibbs_kernel(self, ll, sidx, nll, thetas_of, zhat, blocks, mu0, sd0, pri):
-        """The NUTS-within-Gibbs kernel (:mod:`engramlab.cmr.inference.kernels.gibbs`):
+        """The NUTS-within-Gibbs kernel (``engramlab.cmr.inference.kernels.gibbs``):
         the subjects' block whitened by their likelihood modes and Hessian blocks under
         the current hyperparameters (by the prior alone without preconditioning); draws
         are the centred model's flat vector, so post-processing needs no map.

@@ -8,7 +8,7 @@ parameters' natural units, and the full parameter vector ``base`` ``(n_par,)`` w
 fixed values (or the class defaults) applied.
 
 :class:`Priors` are on the unconstrained scale ``z_k = logit((theta_k - lo_k) / (hi_k -
-lo_k))`` (see :mod:`engramlab.cmr.inference.model`).
+lo_k))`` (see ``engramlab.cmr.inference.model``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from .._variants import Variant, get_variant
 __all__ = ["FitSpec", "Priors", "as_priors", "resolve_spec", "SAMPLERS",
            "PARAMETERIZATIONS", "MAX_TREE_DEPTH", "check_sampler"]
 
-#: the samplers :func:`~engramlab.cmr.inference.sample` runs: ``"nuts"`` (NumPyro's NUTS on
+#: the samplers :func:`~engramlab.cmr.sample` runs: ``"nuts"`` (NumPyro's NUTS on
 #: the whole posterior) and ``"gibbs"`` (NUTS within Gibbs on the centred hierarchical
-#: model, :mod:`engramlab.cmr.inference.kernels.gibbs`)
+#: model, ``engramlab.cmr.inference.kernels.gibbs``)
 SAMPLERS = ("nuts", "gibbs")
-#: the hierarchical model's coordinates (:func:`~engramlab.cmr.inference.model.make_model`)
+#: the hierarchical model's coordinates (``engramlab.cmr.inference.model.make_model``)
 PARAMETERIZATIONS = ("non-centered", "centered", "partial")
 #: deepest NUTS tree ``sample`` accepts (2^30 - 1 leapfrog steps per draw)
 MAX_TREE_DEPTH = 30
@@ -168,7 +168,7 @@ class FitSpec:
                 if n not in self.free}
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON-able description :func:`~engramlab.cmr.inference.sample` stores."""
+        """The JSON-able description :func:`~engramlab.cmr.sample` stores."""
         return {"variant": self.variant, "names": list(self.names), "free": list(self.free),
                 "lo": self.lo.tolist(), "hi": self.hi.tolist(), "base": self.base.tolist()}
 

@@ -18,7 +18,7 @@ from .run import sample
 
 __all__ = ["ModelResult", "WorkflowResult", "workflow"]
 
-#: the diagnostics summary :func:`~engramlab.cmr.inference.diagnostics` stores in
+#: the diagnostics summary :func:`~engramlab.cmr.diagnostics` stores in
 #: ``sample_stats.attrs``
 SUMMARY_KEYS = ("max_r_hat", "min_ess_bulk", "min_ess_tail", "n_divergent", "n_draws",
                 "n_chains")
@@ -27,7 +27,7 @@ SUMMARY_KEYS = ("max_r_hat", "min_ess_bulk", "min_ess_tail", "n_divergent", "n_d
 @dataclass(frozen=True)
 class ModelResult:
     """One model of :func:`workflow`: ``idata`` (the posterior of
-    :func:`~engramlab.cmr.inference.sample`), ``diagnostics`` (its table), ``ppc`` (the
+    :func:`~engramlab.cmr.sample`), ``diagnostics`` (its table), ``ppc`` (the
     posterior predictive check, or ``None`` with ``ppc_draws=0``) and ``point_fit`` (the
     per-subject maximum-likelihood fits, or ``None`` when not made)."""
 
@@ -48,7 +48,7 @@ class ModelResult:
 @dataclass(frozen=True)
 class WorkflowResult:
     """``models``: variant -> :class:`ModelResult`, in the order sampled; ``comparison``:
-    the table of :func:`~engramlab.cmr.inference.compare` (``None`` for one model)."""
+    the table of :func:`~engramlab.cmr.compare` (``None`` for one model)."""
 
     models: dict[str, ModelResult]
     comparison: pd.DataFrame | None = None
@@ -65,18 +65,18 @@ def workflow(data: pd.DataFrame, *, key: Any, variants: Sequence[str] = ("jaxcmr
              **sample_options: Any) -> WorkflowResult:
     """Sample, check and compare the models ``variants`` on ``data``.
 
-    For every variant in turn: :func:`~engramlab.cmr.inference.sample` (``key``; the
+    For every variant in turn: :func:`~engramlab.cmr.sample` (``key``; the
     variant's ``free[variant]`` and ``fixed[variant]``, default its free set and class
     defaults; ``checkpoint_dir``: a folder per variant, either a mapping variant ->
     folder or a root folder holding ``<root>/<variant>``; ``sample_options`` passed on),
-    its :func:`~engramlab.cmr.inference.diagnostics` table (no warning: ``sample`` warns
+    its :func:`~engramlab.cmr.diagnostics` table (no warning: ``sample`` warns
     itself unless ``check=False``), with ``ppc_draws > 0`` a
-    :func:`~engramlab.cmr.inference.posterior_predictive` check of ``ppc_draws`` draws
+    :func:`~engramlab.cmr.posterior_predictive` check of ``ppc_draws`` draws
     (``ppc_key``; default ``fold_in(key, 1)``), and with several variants and
     ``point_fit`` the per-subject maximum-likelihood fits
-    (:func:`~engramlab.cmr.inference.point_fits`, ``point_fit_options`` passed on,
+    (:func:`~engramlab.cmr.point_fits`, ``point_fit_options`` passed on,
     default ``n_starts=2``). With several variants the models are then compared
-    (:func:`~engramlab.cmr.inference.compare`, AIC / BIC from the point fits).
+    (:func:`~engramlab.cmr.compare`, AIC / BIC from the point fits).
 
     ``on_event(stage, result)`` is called as the work goes: ``"start"`` before a variant
     is sampled (``result.idata`` is ``None``), ``"posterior"`` once it is sampled and

@@ -1,4 +1,4 @@
-"""The samplers of :func:`engramlab.cmr.inference.sample` as functional kernels
+"""The samplers of :func:`~engramlab.cmr.sample` as functional kernels
 (:class:`Kernel`: ``init`` / ``step`` over typed states, :class:`SampleInfo` per step):
 
 - :func:`nuts`: NumPyro's NUTS on the whole posterior (``sampler="nuts"``);

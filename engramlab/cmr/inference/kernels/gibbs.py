@@ -1,6 +1,6 @@
 """NUTS-within-Gibbs for the hierarchical CMR posterior (``sampler="gibbs"``).
 
-The centred hierarchical model (:func:`engramlab.cmr.inference.model.make_model`)::
+The centred hierarchical model (``engramlab.cmr.inference.model.make_model``)::
 
     mu_k ~ Normal(mu_loc_k, mu_scale_k),  sigma_k ~ HalfNormal(sigma_scale_k),
     z_sk ~ Normal(mu_k, sigma_k),         data_s | z_s ~ CMR likelihood

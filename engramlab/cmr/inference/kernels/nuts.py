@@ -18,7 +18,7 @@ __all__ = ["Kernel", "SampleInfo", "from_mcmc_kernel", "hmc_info", "nuts"]
 
 class SampleInfo(NamedTuple):
     """What one transition reports (per chain; the sample-stats of
-    :func:`~engramlab.cmr.inference.sample`):
+    :func:`~engramlab.cmr.sample`):
 
     - ``diverging`` (bool): the trajectory diverged (energy error above NumPyro's bound);
     - ``num_steps`` (int): leapfrog steps of the tree (its cost in gradients);
