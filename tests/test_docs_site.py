@@ -167,7 +167,8 @@ def test_measured_figures_come_from_the_json(tmp_path):
         "ratio": 61.38, "inner": {"x": 0.5}, "date": "2026-11-30T10:00:00+00:00",
         "quick": False, "machine": {"machine": "x86_64", "cpus": 2, "python": "3.11.9",
                                     "jax": "0.8.0", "jax_backend": "cpu"}}))
-    env = {"ENGRAMLAB_BENCH_RESULTS": str(bench), "ENGRAMLAB_DEMO_DIR": str(tmp_path / "no")}
+    env = {"ENGRAMLAB_BENCH_RESULTS": str(bench), "ENGRAMLAB_DEMO_DIR": str(tmp_path / "no"),
+           "ENGRAMLAB_REFERENCE_RUN": str(tmp_path / "no-reference")}
     proc = sphinx_build(src, tmp_path / "out", env=env)
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "out" / "index.html").read_text()
@@ -220,7 +221,8 @@ def test_measured_figure_shows_the_benchmarks_image_or_says_not_measured(tmp_pat
     fig = plt.figure(figsize=(1, 1))
     fig.savefig(bench / "fig" / "a.png")
     plt.close(fig)
-    env = {"ENGRAMLAB_BENCH_RESULTS": str(bench)}
+    env = {"ENGRAMLAB_BENCH_RESULTS": str(bench),
+           "ENGRAMLAB_REFERENCE_RUN": str(tmp_path / "no-reference")}
     proc = sphinx_build(src, tmp_path / "out", env=env)
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "out" / "index.html").read_text()
