@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -117,14 +117,7 @@ def point_fits(idata: Any, data: pd.DataFrame, *, method: str = "gradient",
     free = {n: (lo, hi) for n, lo, hi in zip(meta["free"], meta["lo"], meta["hi"],
                                              strict=True)}
     fixed = {n: v for n, v in zip(meta["names"], meta["base"], strict=True) if n not in free}
-    subjects = list(idata.posterior["subject"].values)
-    dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
-        in "US" else data["subject"]
-    missing = [s for s in subjects if not (dsub == s).any()]
-    if missing:
-        raise ValidationError(f"data: expected the data the posterior was sampled on; "
-                              f"subject(s) {missing[:5]} are missing")
-    check_sampled_data(idata, data, subjects, dsub)
+    subjects, dsub = check_sampled_data(idata, data)
     rows = []
     for s in subjects:
         r = fit(data[dsub == s], variant=meta["variant"], method=method, free=free,
@@ -175,14 +168,24 @@ def check_same_data(n_lists: Mapping[str, int], prints: Mapping[str, Mapping[str
                                   "the same order")
 
 
-def check_sampled_data(idata: Any, data: Any, subjects: Sequence[Any],
-                        dsub: pd.Series) -> None:
-    """``data`` (restricted to the posterior's subjects) must be the lists the posterior
-    was sampled on, where ``idata`` carries a data fingerprint."""
+def check_sampled_data(idata: Any, data: pd.DataFrame) -> tuple[list[Any], pd.Series]:
+    """``data`` must hold every subject of the posterior and, restricted to them, be the
+    lists the posterior was sampled on (where ``idata`` carries a data fingerprint).
+
+    **Returns:** ``(subjects, dsub)``: the posterior's subjects and ``data``'s subject
+    column in their type (as strings when the posterior stores strings).
+    """
+    subjects = list(idata.posterior["subject"].values)
+    dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
+        in "US" else data["subject"]
+    missing = [s for s in subjects if not (dsub == s).any()]
+    if missing:
+        raise ValidationError(f"data: expected the data the posterior was sampled on; "
+                              f"subject(s) {missing[:5]} are missing")
     fp = idata_fingerprint(idata)
-    if fp is None:
-        return
-    diff = data_differences(fp, frame_fingerprint(data[dsub.isin(subjects)]))
-    if diff:
-        raise ValidationError(f"data: expected the lists the posterior was sampled on "
-                              f"(what differs: {', '.join(diff)})")
+    if fp is not None:
+        diff = data_differences(fp, frame_fingerprint(data[dsub.isin(subjects)]))
+        if diff:
+            raise ValidationError(f"data: expected the lists the posterior was sampled on "
+                                  f"(what differs: {', '.join(diff)})")
+    return subjects, dsub

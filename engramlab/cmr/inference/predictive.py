@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ..._validation import as_key, check_int, check_range
-from ...errors import ValidationError
 from .._data import _check_frame
 from .compare import check_sampled_data
 from .convert import read_meta
@@ -60,14 +59,7 @@ def posterior_predictive(idata: Any, data: pd.DataFrame, *, key: Any, n_draws: i
     n_rep = check_int(n_rep, "n_rep", min_value=1)
     interval = check_range(interval, "interval", 0.0, 1.0, lo_inclusive=False,
                            hi_inclusive=False)
-    subjects = list(idata.posterior["subject"].values)
-    dsub = pd.Series(data["subject"]).astype(str) if idata.posterior["subject"].dtype.kind \
-        in "US" else data["subject"]
-    missing = [s for s in subjects if not (dsub == s).any()]
-    if missing:
-        raise ValidationError(f"data: expected the data the posterior was sampled on; "
-                              f"subject(s) {missing[:5]} are missing")
-    check_sampled_data(idata, data, subjects, dsub)
+    subjects, dsub = check_sampled_data(idata, data)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
     thetas, meta = _draw_params(idata, n_draws, rng)
     names, variant = meta["names"], meta["variant"]
