@@ -145,17 +145,10 @@ def test_the_working_folder_is_temporary_and_links_examples():
 
 
 def test_the_site_build_shows_output_and_fails_on_an_exception(tmp_path):
-    from test_docs_site import sphinx_build
+    from test_docs_site import sphinx_build, tiny_site
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(DOCS / "_ext")!r})
-        extensions = ["myst_parser", "engram_exec"]
-        engram_exec_pages = ["index"]
-        """))
-    (src / "index.md").write_text(PAGE)
+    src = tiny_site(tmp_path, PAGE, extension="engram_exec",
+                    conf='engram_exec_pages = ["index"]\n')
     (src / "other.md").write_text("# o\n\n```python\nraise ValueError('not run here')\n```\n")
     proc = sphinx_build(src, tmp_path / "out", "-D", "exclude_patterns=other.md")
     assert proc.returncode == 0, proc.stderr

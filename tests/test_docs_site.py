@@ -40,6 +40,21 @@ def sphinx_build(src: Path, out: Path, *extra: str, env: dict | None = None
     return subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=1200)
 
 
+def tiny_site(tmp_path: Path, index: str, *, extension: str = "engram_measured",
+              conf: str = "") -> Path:
+    """A one-page Sphinx source folder using one of our extensions (``conf``: more
+    conf.py lines); returns the folder."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(DOCS / "_ext")!r})
+        extensions = ["myst_parser", {extension!r}]
+        """) + conf)
+    (src / "index.md").write_text(index)
+    return src
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     if not (DOCS / "_vendor" / "mathjax" / "tex-svg-full.js").exists():
@@ -145,14 +160,7 @@ def test_measured_figures_come_from_the_json(tmp_path):
     """A tiny site using the extension: values, source note, missing file, bad field."""
     import json
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(DOCS / "_ext")!r})
-        extensions = ["myst_parser", "engram_measured"]
-        """))
-    (src / "index.md").write_text(textwrap.dedent("""
+    src = tiny_site(tmp_path, textwrap.dedent("""
         # t
 
         ratio {bench}`demo_bench.ratio:.0f`×, nested {bench}`demo_bench.inner.x:.2f`,
@@ -190,14 +198,7 @@ def test_measured_figure_shows_the_benchmarks_image_or_says_not_measured(tmp_pat
     beside an existing JSON."""
     import json
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(DOCS / "_ext")!r})
-        extensions = ["myst_parser", "engram_measured"]
-        """))
-    (src / "index.md").write_text(textwrap.dedent("""
+    src = tiny_site(tmp_path, textwrap.dedent("""
         # t
 
         ```{measured-figure} bench:fig a.png

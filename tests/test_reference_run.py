@@ -11,7 +11,7 @@ import json
 import textwrap
 
 import pytest
-from test_docs_site import DOCS, sphinx_build
+from test_docs_site import sphinx_build, tiny_site
 
 from benchmarks import reference as ref
 
@@ -71,14 +71,7 @@ def test_adopt_refuses_an_empty_run_and_keeps_the_old_reference(tmp_path):
 
 @pytest.mark.slow
 def test_docs_show_the_newer_of_local_and_reference_run(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(DOCS / "_ext")!r})
-        extensions = ["myst_parser", "engram_measured"]
-        """))
-    (src / "index.md").write_text(textwrap.dedent("""
+    src = tiny_site(tmp_path, textwrap.dedent("""
         # t
 
         old {bench}`older.ratio:.0f`, new {bench}`newer.ratio:.0f`, demo {demo}`cmr.logl:.1f`
