@@ -43,3 +43,16 @@ def getkey():
 def rng():
     """A deterministic NumPy Generator."""
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _restore_model_registry():
+    """Models registered by a test (as a user's session would) are removed after it, so
+    that a test later in the same worker process sees only the registry the package
+    ships (which tests such as "every model has an example" enumerate)."""
+    from engramlab.experiments import config
+
+    saved = dict(config.KNOWN_MODELS)
+    yield
+    config.KNOWN_MODELS.clear()
+    config.KNOWN_MODELS.update(saved)
