@@ -34,6 +34,17 @@ def _design(v, rng):
     return {"list_length": L, "n_lists": N_LISTS, "n_subjects": 1, "features": feats}
 
 
+def _items(v, rng):
+    """Item features for the design's pool of ``L`` items, for variants that read them:
+    cosines of random patterns (some negative: clipped at jaxcmr's floor) and random
+    categories (one category absent from some lists)."""
+    if not v.item_keys():
+        return None
+    if "category_onehot" in v.item_keys():
+        return cmr.ItemFeatures.from_categories(rng.choice(["a", "b", "c"], size=L))
+    return cmr.ItemFeatures.from_vectors(rng.normal(size=(L, 3)))
+
+
 def _points(v, rng, n):
     """``n`` parameter vectors: free parameters uniform in their fit bounds, a third of
     the coordinates at a bound exactly; every drift rate also at 0 and 1 (its valid
@@ -70,13 +81,15 @@ _FULL = ["paper", "cmr3", "ecmr-salience", "eeg-cmr", "eeg-simple-ecmr"]
 
 
 @pytest.mark.parametrize("name", [
-    *("jaxcmr", "cymr", "ecmr", "eeg-ecmr", "eeg-strength"),
+    *("jaxcmr", "cymr", "ecmr", "eeg-ecmr", "eeg-strength", "jaxcmr-semantic-add",
+      "jaxcmr-semantic-mult", "cymr-category"),
     *(pytest.param(n, marks=pytest.mark.calibration) for n in _FULL)])
 def test_gradient_is_finite_wherever_the_likelihood_is(name):
     v = get_variant(name)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    sim = cmr.simulate(v.params(), _design(v, rng), key=3, variant=v)
-    f = cmr.make_loglik(sim, variant=v)
+    items = _items(v, rng)
+    sim = cmr.simulate(v.params(), _design(v, rng), key=3, variant=v, items=items)
+    f = cmr.make_loglik(sim, variant=v, items=items)
     thetas = _points(v, rng, 16)
     # the defaults with each drift rate exactly 1 (eCMR's emotion_drift_rate default)
     with jax.enable_x64(True):

@@ -55,9 +55,19 @@ MIXED_VALENCE = {3: np.array([-1, 0, 1]), 4: np.array([1, 0, -1, 0])}
 
 def params_for(model, name):
     p = {**BASE, **PARAM_SETS[name]}
-    if model != "cmr":
+    if model in ("ecmr", "cmr3"):
         p = {**BASE, **EMOT, **PARAM_SETS[name]}
+    if model.startswith("semantic"):
+        p = {**p, "semantic_scale": 1.7}
     return p
+
+
+def connections_for(model, L):
+    """A trial's semantic connections (clipped cosines of random 5-d patterns)."""
+    if not model.startswith("semantic"):
+        return None
+    x = np.random.default_rng(L).normal(size=(L, 5))
+    return ref.build_trial_connections(np.arange(1, L + 1)[None], features=x)[0]
 
 
 def all_rows(L, R):
@@ -76,10 +86,12 @@ def test_probabilities_of_all_sequences_sum_to_one(model, name, L):
     R = L + 1 if L == 3 else L
     params = params_for(model, name)
     pres = np.arange(1, L + 1)
-    valence = MIXED_VALENCE[L] if model != "cmr" else None
+    valence = MIXED_VALENCE[L] if model in ("ecmr", "cmr3") else None
+    conn = connections_for(model, L)
     total = 0.0
     for row in all_rows(L, R):
-        probs = ref.trial_event_probabilities(model, params, pres, row, valence)
+        probs = ref.trial_event_probabilities(model, params, pres, row, valence,
+                                              connections=conn)
         assert np.all(probs >= 0) and np.all(probs <= 1)
         total += float(np.prod(probs))
     assert total == pytest.approx(1.0, abs=1e-12)
@@ -92,7 +104,8 @@ def test_context_stays_unit_length_up_to_lb(model, name):
     if model == "cmr3":
         params = {**params, "emotion_drift_rate": 0.4}  # see the collapse test below
     L = 4
-    _, trace = ref.run_trial(model, params, np.arange(1, L + 1), [2, 4, 1, 0], MIXED_VALENCE[L])
+    _, trace = ref.run_trial(model, params, np.arange(1, L + 1), [2, 4, 1, 0], MIXED_VALENCE[L],
+                             connections=connections_for(model, L))
     for snap in trace:
         assert abs(np.linalg.norm(snap["context"]) - 1.0) < 1e-6
         assert np.all(snap["context"] >= 0)
@@ -163,13 +176,17 @@ def test_dataset_log_likelihood_matches_trial_sums():
         "recalls": np.array([[3, 1, 0], [2, 0, 0]], dtype=np.int32),
         "valence": np.array([[1, 0, -1], [0, 0, 1]], dtype=np.int32),
     }
+    data["pres_itemids"] = np.array([[4, 1, 2], [3, 1, 5]], dtype=np.int32)
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    conns = ref.build_trial_connections(data["pres_itemids"], features=x)
     for model in ref.MODELS:
         p = params_for(model, "before-tau3")
-        ll = ref.dataset_log_likelihood(model, p, data)
+        ll = ref.dataset_log_likelihood(model, p, data, features=x)
         for t in range(2):
-            v = data["valence"][t] if model != "cmr" else None
+            v = data["valence"][t] if model in ("ecmr", "cmr3") else None
             probs = ref.trial_event_probabilities(
-                model, p, data["pres_itemnos"][t], data["recalls"][t], v
+                model, p, data["pres_itemnos"][t], data["recalls"][t], v,
+                connections=conns[t] if model.startswith("semantic") else None
             )
             assert ll[t] == pytest.approx(np.sum(np.log(probs)), rel=1e-14)
 

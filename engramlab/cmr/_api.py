@@ -13,7 +13,9 @@ import pandas as pd
 
 from .._validation import as_array, as_key, check_int, check_resources
 from ..errors import DataError, DivergenceError, ShapeError, ValidationError
+from ._components import ITEM_PREFIX
 from ._data import RecallArrays, check_study_columns, from_arrays, to_arrays
+from ._items import ItemFeatures, as_items
 from ._variants import Variant, as_params, get_variant
 
 __all__ = ["log_likelihood", "simulate", "prepare", "Prepared", "make_loglik",
@@ -31,7 +33,7 @@ class Prepared:
 
     def __init__(self, data: pd.DataFrame | RecallArrays, *, pool_size: int | None = None,
                  clean: bool = True, features: tuple[str, ...] = (),
-                 variant: Variant | None = None):
+                 variant: Variant | None = None, items: Any = None):
         arrays = (data if isinstance(data, RecallArrays)
                   else to_arrays(data, clean=clean, features=features))
         self.arrays = arrays
@@ -53,6 +55,8 @@ class Prepared:
         self.features = {f: np.asarray(arrays.features[f], np.float64) for f in features}
         if variant is not None:  # the components' derived columns (centred covariates)
             self.features = variant.derive(self.features, arrays.subject)
+        self.items = as_items(items)
+        self.features.update(item_aux(variant, self.items, arrays.pres_itemnos))
 
     def jax_inputs(self):
         """``(recalls, features, sqrt_m)`` as JAX arrays (float64 with x64 enabled, else
@@ -64,18 +68,40 @@ class Prepared:
                 jnp.asarray(self.sqrt_m, dtype=jnp.result_type(float)))
 
 
+def item_aux(variant: Variant | None, items: ItemFeatures | None,
+             pres_itemnos: np.ndarray) -> dict[str, np.ndarray]:
+    """The item data the variant's components read (``Variant.item_keys``) for every
+    list, keyed ``ITEM_PREFIX + key``; ``{}`` when it reads none. A variant that reads
+    item data without ``items`` is a :class:`DataError` saying how to build them."""
+    keys = variant.item_keys() if variant is not None else ()
+    if not keys:
+        return {}
+    if items is None:
+        raise DataError(f"items: variant {variant.name!r} reads item data {list(keys)} "
+                        "(how the pool's items relate); pass items=cmr.ItemFeatures."
+                        "from_data(df, 'category'), .from_vectors(embeddings) or "
+                        ".from_similarity(matrix)")
+    return {ITEM_PREFIX + k: items.per_list(k, pres_itemnos) for k in keys}
+
+
 def prepare(data: Any, *, pool_size: int | None = None, clean: bool = True,
-            variant: str | Variant | None = None) -> Prepared:
+            variant: str | Variant | None = None, items: Any = None) -> Prepared:
     """Validate ``data`` once (for repeated scoring, e.g. in a fit); ``variant`` selects
-    the study-event columns to carry (its ``features``)."""
+    the study-event columns to carry (its ``features``) and the item data to build from
+    ``items`` (an :class:`~engramlab.cmr.ItemFeatures`, needed by variants whose
+    components read item data, e.g. the semantic variants)."""
     v = get_variant(variant) if variant is not None else None
     feats = v.features if v is not None else ()
     if isinstance(data, Prepared):
         prep = data
-        if v is not None and any(f not in data.features for f in v.aux_names()):
-            prep = Prepared(data.arrays, pool_size=data.pool_size, features=feats, variant=v)
+        items = data.items if items is None else items
+        need = (*v.aux_names(), *(ITEM_PREFIX + k for k in v.item_keys())) if v else ()
+        if any(f not in data.features for f in need) or (items is not data.items):
+            prep = Prepared(data.arrays, pool_size=data.pool_size, features=feats, variant=v,
+                            items=items)
     else:
-        prep = Prepared(data, pool_size=pool_size, clean=clean, features=feats, variant=v)
+        prep = Prepared(data, pool_size=pool_size, clean=clean, features=feats, variant=v,
+                        items=items)
     if v is not None:
         # one evaluation holds every list's MFC and MCF (vmapped) and does ~12 L^2 K
         # operations per list: a list of 20,000 items is refused here, not run for hours
@@ -101,15 +127,16 @@ def _theta(params: Any, variant: Variant) -> np.ndarray:
 
 
 def trial_logliks(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
-                  pool_size: int | None = None) -> np.ndarray:
-    """Log-likelihood of every list, ``(n_lists,)`` float64 (lists in data order)."""
+                  pool_size: int | None = None, items: Any = None) -> np.ndarray:
+    """Log-likelihood of every list, ``(n_lists,)`` float64 (lists in data order);
+    arguments as :func:`log_likelihood`."""
     import jax
     import jax.numpy as jnp
 
     from ._model import trials_loglik
 
     v = get_variant(variant)
-    prep = prepare(data, pool_size=pool_size, variant=v)
+    prep = prepare(data, pool_size=pool_size, variant=v, items=items)
     theta = _theta(params, v)
     with jax.enable_x64(True):
         rec, feats, sqrt_m = prep.jax_inputs()
@@ -121,7 +148,8 @@ def trial_logliks(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
 
 
 def log_likelihood(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
-                   per_subject: bool = False, pool_size: int | None = None) -> float | pd.Series:
+                   per_subject: bool = False, pool_size: int | None = None,
+                   items: Any = None) -> float | pd.Series:
     """Exact log-likelihood of free-recall data under CMR.
 
     ``log L = sum_lists [ sum_{j<n} log((1 - P_stop(j)) P(r_j | c_j)) + log P_stop(n) ]``
@@ -141,10 +169,13 @@ def log_likelihood(data: Any, params: Any, *, variant: str | Variant = "jaxcmr",
     - ``per_subject``: return a Series of log-likelihoods indexed by subject.
     - ``pool_size``: cymr variant only: number of localist pool units (default
       ``max(item_index) + 1``); matters only when ``Afc`` or ``Acf`` is non-zero.
+    - ``items``: an :class:`~engramlab.cmr.ItemFeatures` (or a ``(P, P)`` similarity
+      matrix over the pool, rows by ``item_index``): how the items relate, for variants
+      that read it (the semantic variants); ignored by the others.
 
     **Returns:** a float, or a ``pandas.Series`` named ``"logl"`` indexed by ``subject``.
     """
-    prep = prepare(data, pool_size=pool_size, variant=variant)
+    prep = prepare(data, pool_size=pool_size, variant=variant, items=items)
     ll = trial_logliks(prep, params, variant=variant)
     if not per_subject:
         return float(ll.sum())
@@ -194,7 +225,7 @@ def _design(design: Any, features: tuple[str, ...] = ()) -> tuple[RecallArrays, 
 
 
 def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "jaxcmr",
-             n_rep: int = 1, pool_size: int | None = None) -> pd.DataFrame:
+             n_rep: int = 1, pool_size: int | None = None, items: Any = None) -> pd.DataFrame:
     """Simulate free recall with CMR; returns a psifr long-format DataFrame.
 
     **Arguments:**
@@ -207,7 +238,8 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
       Designs that cannot fit in memory are refused up front (``ResourceError``).
     - ``variant``: a registered name or a :class:`Variant`.
     - ``n_rep``: replications of every list (list numbers are renumbered per subject).
-    - ``pool_size``: as in :func:`log_likelihood`.
+    - ``pool_size``, ``items``: as in :func:`log_likelihood` (``items`` must describe the
+      design's pool: with a dict design, items ``0..L-1``).
 
     **Returns:** DataFrame with ``subject, list, trial_type, position, item,
     item_index`` (plus the variant's feature columns on study rows); sequences follow the
@@ -242,6 +274,8 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     feats = {f: np.tile(x, (n_rep, 1)) for f, x in arr.features.items()}
     model_feats = {f: np.tile(x, (n_rep, 1))
                    for f, x in v.derive(arr.features, arr.subject).items()}
+    model_feats.update({f: np.tile(x, (n_rep,) + (1,) * (x.ndim - 1)) for f, x in
+                        item_aux(v, as_items(items), arr.pres_itemnos).items()})
     with jax.enable_x64(True):
         rec = trials_simulate(jnp.asarray(theta), keys,
                               {k: jnp.asarray(x) for k, x in model_feats.items()},
@@ -333,7 +367,7 @@ class LoglikFunction:
 
         index = self.subject_index if index is None else index
         thetas = jnp.asarray(thetas)
-        if self.variant.features:
+        if self.variant.per_list_data:
             return self.per_list(thetas[jnp.asarray(index)], data)
         rec, _, sqrt_m = self.data if data is None else data
         # the layout needs concrete values: this data set's own (numpy) recalls, or
@@ -373,7 +407,8 @@ class LoglikFunction:
 
 
 def make_loglik(data: Any, *, variant: str | Variant = "jaxcmr",
-                pool_size: int | None = None) -> LoglikFunction:
-    """Validate ``data`` once and return its :class:`LoglikFunction` under ``variant``."""
+                pool_size: int | None = None, items: Any = None) -> LoglikFunction:
+    """Validate ``data`` once and return its :class:`LoglikFunction` under ``variant``
+    (``items``: as in :func:`log_likelihood`)."""
     v = get_variant(variant)
-    return LoglikFunction(prepare(data, pool_size=pool_size, variant=v), v)
+    return LoglikFunction(prepare(data, pool_size=pool_size, variant=v, items=items), v)

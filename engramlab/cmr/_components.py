@@ -43,11 +43,14 @@ __all__ = [
     "PowerChoice", "ExponentialChoice", "StopRule", "StopState", "PositionalStop",
     "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule", "Indicator",
     "Covariate", "Term", "CovariateLink", "CovariateSchedule", "CovariateDrift", "GatePreexp",
-    "StaticPreexp", "StaticContext", "CENTRES", "LINKS", "EMOTIONAL",
+    "StaticPreexp", "StaticContext", "CENTRES", "LINKS", "EMOTIONAL", "ITEM_PREFIX",
+    "RecallCue", "SemanticCue", "power_scale",
 ]
 
 #: jaxcmr's lower bound ``lb``: float32 machine epsilon (``jaxcmr/math.py``).
 LB = 1.1920928955078125e-07
+#: Prefix of the ``aux`` keys that hold item data (``aux["items:similarity"]``).
+ITEM_PREFIX = "items:"
 _AMIN = 1e-6  # cymr's minimum activation / temperature
 
 
@@ -73,6 +76,10 @@ class Component:
     CONSTANTS: ClassVar[dict[str, tuple[float, float]]] = {}
     #: Boolean settings.
     SWITCHES: ClassVar[tuple[str, ...]] = ()
+    #: Item data the component reads (keys of :data:`~engramlab.cmr._items.ITEM_KEYS`,
+    #: e.g. ``"similarity"``): each list gets ``aux[ITEM_PREFIX + key]`` built from the
+    #: ``items=`` (:class:`~engramlab.cmr.ItemFeatures`) of the call.
+    ITEMS: ClassVar[tuple[str, ...]] = ()
 
     def check(self, where: str) -> None:
         """Raise :class:`~engramlab.errors.ConfigError` (naming ``where.field``) unless
@@ -135,6 +142,10 @@ class Component:
         """Per-study-event data columns this component (and its ``PARTS``) reads."""
         own = frozenset(v for f in self.COLUMNS if isinstance(v := getattr(self, f), str))
         return own.union(*(c.columns() for _, c in self._parts()))
+
+    def item_data(self) -> frozenset[str]:
+        """Item data this component (and its ``PARTS``) reads (see ``ITEMS``)."""
+        return frozenset(self.ITEMS).union(*(c.item_data() for _, c in self._parts()))
 
     def derive(self, columns: Mapping[str, np.ndarray],
                subject: np.ndarray) -> dict[str, np.ndarray]:
@@ -346,6 +357,42 @@ class EmotionalPreexp(PreExperimental):
         return mfc, jnp.zeros((3, L))
 
 
+@dataclass(frozen=True)
+class CategoryPreexp(PreExperimental):
+    """A category context layer (cymr's ``'cat'`` context sublayer with one-hot category
+    patterns, weights ``'Afc + Dfc * cat'`` / ``'Acf + Dcf * cat'``), ``K = C + 1``: the
+    start unit and one unit per category of the pool (``C`` from the item data, all
+    kept even when a list holds fewer categories: with ``Afc, Acf > 0`` every list item
+    also reaches the absent categories' units)::
+
+        MFC[i, 1 + k] = Afc + Dfc [cat(i) = k],   MCF = (Acf + Dcf [cat(i) = k])^T
+
+    with 0 on the start unit. Category units are shared by studied and unstudied items
+    (an unstudied item has no item unit, so nothing needs collapsing as
+    :class:`PoolPreexp` does). ``aux["items:category_onehot"]`` ``(L, C)`` is the list's
+    one-hot category patterns (an item with no category: an all-zero row)."""
+
+    Afc: str = "Afc"
+    Dfc: str = "Dfc"
+    Acf: str = "Acf"
+    Dcf: str = "Dcf"
+
+    PARAMS = ("Afc", "Dfc", "Acf", "Dcf")
+    ITEMS = ("category_onehot",)
+
+    def size(self, L):
+        return L + 1  # an estimate for resource checks: the data fix C
+
+    def init(self, p, L, aux):
+        oh = aux[ITEM_PREFIX + "category_onehot"]
+        pad = jnp.zeros((L, 1), oh.dtype)
+        pat = jnp.concatenate([pad, oh], axis=1)
+        listu = jnp.concatenate([pad, jnp.ones_like(oh)], axis=1)
+        mfc = value_of(p, self.Afc) * listu + value_of(p, self.Dfc) * pat
+        mcf = value_of(p, self.Acf) * listu + value_of(p, self.Dcf) * pat
+        return mfc, mcf.T
+
+
 # ---------------------------------------------------------------- learning schedules
 class Schedule(Component, abc.ABC):
     """Learning rates at study: MFC rate (scalar) and MCF rate per serial position."""
@@ -537,38 +584,69 @@ class Layer(Component):
 
 # --------------------------------------------------------------------------- choice
 class ChoiceRule(Component, abc.ABC):
-    """Log choice probabilities over items from their support ``a`` ``(L,)``."""
+    """Log choice probabilities over items from their support ``a`` ``(L,)``.
+
+    ``factor`` (``(L,)`` or ``None``): a multiplicative retrieval cue's strengths
+    (:class:`SemanticCue` ``combine="multiply"``), for a rule whose ``ACCEPTS_FACTOR`` is
+    true; others never receive one (the variant checks the pairing)."""
+
+    #: Whether the rule multiplies its strengths by a cue's ``factor``.
+    ACCEPTS_FACTOR: ClassVar[bool] = False
 
     @abc.abstractmethod
-    def logp(self, a: jax.Array, recallable: jax.Array, p: dict) -> jax.Array:
+    def logp(self, a: jax.Array, recallable: jax.Array, p: dict,
+             factor: jax.Array | None = None) -> jax.Array:
         """``(L,)`` log-probabilities, ``-inf`` where not ``recallable``."""
 
     def log_prob(self, a: jax.Array, recallable: jax.Array, p: dict,
-                 i: jax.Array) -> jax.Array:
+                 i: jax.Array, factor: jax.Array | None = None) -> jax.Array:
         """``logp(a, recallable, p)[i]``, a scalar (the likelihood needs only the
         recalled item's; a rule may compute it without the other items' logs)."""
-        return self.logp(a, recallable, p)[i]
+        return self.logp(a, recallable, p, factor)[i]
 
 
 def _masked_log(s: jax.Array, recallable: jax.Array) -> jax.Array:
     return jnp.where(recallable, jnp.log(jnp.where(recallable, s, 1.0)), -jnp.inf)
 
 
+def power_scale(a: jax.Array, tau: jax.Array, skip_unit_exponent: bool = True) -> jax.Array:
+    """jaxcmr's ``power_scale`` (``jaxcmr/math.py``): ``(a_i / max_j a_j)^tau`` computed
+    as ``exp(tau (log a_i - max log a))``; zero entries stay 0. With
+    ``skip_unit_exponent`` (jaxcmr), ``a`` is returned unchanged when ``tau == 1`` or
+    every entry is 0. Gradients are finite everywhere (see below)."""
+    # a subnormal support counts as 0 (as float32 with flush-to-zero computes it): the
+    # derivative of log(a) there is 1/a = inf and the chain rule gave 0 * inf = NaN
+    pos = a >= jnp.finfo(a.dtype).tiny
+    loga = jnp.log(jnp.where(pos, a, 1.0))
+    m = jnp.max(jnp.where(pos, loga, -jnp.inf))
+    any_pos = jnp.any(pos)
+    m = jnp.where(any_pos, m, 0.0)
+    # the exponent is masked *before* exp: for a zero support exp(tau (0 - m))
+    # overflows to inf and its gradient 0 * inf = NaN reached every parameter
+    scaled = jnp.exp(jnp.where(pos, tau * (loga - m), -jnp.inf))
+    if skip_unit_exponent:
+        scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
+    return scaled
+
+
 @dataclass(frozen=True)
 class PowerChoice(ChoiceRule):
     """Luce choice on powered support (jaxcmr's ``power_scale`` + ``lb``):
 
-        s_i = (a_i / max_j a_j)^tau + lb      over recallable items (0 otherwise)
+        s_i = (a_i / max_j a_j)^tau g_i + lb      over recallable items (0 otherwise)
         P(i) = s_i / sum_j s_j
+
+    with ``g_i = 1``, or a multiplicative cue's strengths ``factor`` (jaxcmr's
+    multiplicative semantic CMR: ``g = power_scale(semantic support, semantic_scale)``).
 
     ``skip_unit_exponent=True`` (jaxcmr, ``jaxcmr/math.py``): when ``tau == 1`` (or every
     support is 0) ``power_scale`` returns ``a`` unchanged, so ``s_i = a_i + lb`` without
     the max-normalisation. ``False`` always normalises.
 
-    ``scale_unrecallable=True`` (jaxcmr's ``eeg_ecmr`` / ``eeg_simple_ecmr``): the max
-    (and the all-zero test) runs over every item's support ``a`` as given, items already
-    recalled included (there ``a`` holds the support of layers with ``mask_support=
-    False``); only the result is masked.
+    ``scale_unrecallable=True`` (jaxcmr's ``eeg_ecmr`` / ``eeg_simple_ecmr`` and additive
+    semantic CMR): the max (and the all-zero test) runs over every item's support ``a``
+    as given, items already recalled included (there ``a`` holds the support of layers
+    with ``mask_support=False``, or an additive cue's); only the result is masked.
     """
 
     sensitivity: str = "choice_sensitivity"
@@ -579,32 +657,24 @@ class PowerChoice(ChoiceRule):
     PARAMS = ("sensitivity",)
     CONSTANTS = {"floor": (0.0, 1e-2)}
     SWITCHES = ("skip_unit_exponent", "scale_unrecallable")
+    ACCEPTS_FACTOR = True
 
-    def logp(self, a, recallable, p):
-        s = self._strengths(a, recallable, p)
+    def logp(self, a, recallable, p, factor=None):
+        s = self._strengths(a, recallable, p, factor)
         return _masked_log(s, recallable) - jnp.log(jnp.sum(s))
 
-    def log_prob(self, a, recallable, p, i):
-        s = self._strengths(a, recallable, p)
+    def log_prob(self, a, recallable, p, i, factor=None):
+        s = self._strengths(a, recallable, p, factor)
         ok = recallable[i]
         return jnp.where(ok, jnp.log(jnp.where(ok, s[i], 1.0)), -jnp.inf) - jnp.log(jnp.sum(s))
 
-    def _strengths(self, a, recallable, p):
+    def _strengths(self, a, recallable, p, factor=None):
         tau = value_of(p, self.sensitivity)
         if not self.scale_unrecallable:
             a = jnp.where(recallable, a, 0.0)
-        # a subnormal support counts as 0 (as float32 with flush-to-zero computes it): the
-        # derivative of log(a) there is 1/a = inf and the chain rule gave 0 * inf = NaN
-        pos = a >= jnp.finfo(a.dtype).tiny
-        loga = jnp.log(jnp.where(pos, a, 1.0))
-        m = jnp.max(jnp.where(pos, loga, -jnp.inf))
-        any_pos = jnp.any(pos)
-        m = jnp.where(any_pos, m, 0.0)
-        # the exponent is masked *before* exp: for a zero support exp(tau (0 - m))
-        # overflows to inf and its gradient 0 * inf = NaN reached every parameter
-        scaled = jnp.exp(jnp.where(pos, tau * (loga - m), -jnp.inf))
-        if self.skip_unit_exponent:
-            scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
+        scaled = power_scale(a, tau, self.skip_unit_exponent)
+        if factor is not None:
+            scaled = scaled * factor
         return jnp.where(recallable, scaled + self.floor, 0.0)
 
 
@@ -616,11 +686,85 @@ class ExponentialChoice(ChoiceRule):
 
     PARAMS = ("temperature",)
 
-    def logp(self, a, recallable, p):
+    def logp(self, a, recallable, p, factor=None):
         T = value_of(p, self.temperature)
         logits = 2.0 * jnp.maximum(a, _AMIN) / jnp.maximum(T, _AMIN)
         logits = jnp.where(recallable, logits, -jnp.inf)
         return logits - jax.scipy.special.logsumexp(logits)
+
+
+# ------------------------------------------------------------------------ recall cues
+class RecallCue(Component, abc.ABC):
+    """Support from the item just recalled, through item-to-item associations that are
+    not carried by context (pre-experimental semantic associations).
+
+    ``associations(p, aux, L)`` builds the list's ``(L, L)`` association matrix once per
+    list (rows: the cueing item, by study position); before recall ``j`` the model hands
+    ``apply`` the row of the item recalled last (``first`` is true before the first
+    recall) and the cue returns ``(a, factor)``: the support the choice rule sees, and a
+    multiplicative factor for it (``None``: none)."""
+
+    @abc.abstractmethod
+    def associations(self, p: dict, aux: dict, L: int) -> jax.Array:
+        """``(L, L)`` associations among the list's study items."""
+
+    @abc.abstractmethod
+    def apply(self, p: dict, a: jax.Array, recallable: jax.Array, row: jax.Array,
+              first: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+        """``(support, factor)`` before a recall (see the class doc)."""
+
+    #: Whether :meth:`apply` returns a factor (the choice rule must accept one).
+    def multiplies(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class SemanticCue(RecallCue):
+    """jaxcmr's semantic CMR (``jaxcmr/models/additive_semantic_cmr.py``,
+    ``multiplicative_semantic_cmr.py``; per-list connections from
+    ``jaxcmr/components/factory.py`` ``build_trial_connections``).
+
+    The list's associations are ``M = scale * max(S, floor)`` with a zero diagonal, ``S``
+    the similarity of its study items (``items=``, an :class:`~engramlab.cmr.ItemFeatures`)
+    and ``floor`` jaxcmr's ``lb``. With ``r`` the item recalled last:
+
+    - ``combine="add"``: support ``a_i [i recallable] + M_{r i}`` (0 before the first
+      recall) -- the cue also reaches items already recalled, so it goes with
+      :class:`PowerChoice` ``scale_unrecallable=True`` (jaxcmr adds it unmasked before
+      ``power_scale``);
+    - ``combine="multiply"``: choice strengths ``power_scale(a, tau) *
+      power_scale(M_r [recallable], scale)`` (``M_r = 1`` before the first recall), the
+      factor handed to a choice rule that accepts one (:class:`PowerChoice`). As in
+      jaxcmr, ``scale`` is both the factor's exponent and the matrix's multiplier (the
+      multiplier cancels in ``power_scale``'s max-normalisation unless ``scale == 1``).
+    """
+
+    scale: str | float = "semantic_scale"
+    combine: str = "add"
+    floor: float = LB
+    skip_unit_exponent: bool = True
+
+    PARAMS = ("scale",)
+    CONSTANTS = {"floor": (0.0, 1e-2)}
+    SWITCHES = ("skip_unit_exponent",)
+    ITEMS = ("similarity",)
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "combine", ("add", "multiply"))
+
+    def multiplies(self) -> bool:
+        return self.combine == "multiply"
+
+    def associations(self, p, aux, L):
+        S = aux[ITEM_PREFIX + "similarity"]
+        M = jnp.maximum(S, self.floor) * (1.0 - jnp.eye(L, dtype=S.dtype))
+        return value_of(p, self.scale) * M
+
+    def apply(self, p, a, recallable, row, first):
+        if self.combine == "add":
+            return jnp.where(recallable, a, 0.0) + jnp.where(first, 0.0, row), None
+        sem = jnp.where(first, 1.0, row) * recallable
+        return a, power_scale(sem, value_of(p, self.scale), self.skip_unit_exponent)
 
 
 # ----------------------------------------------------------------------------- stop

@@ -100,7 +100,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         fixed: Mapping[str, float] | None = None, seed: int = 0, popsize: int = 15,
         maxiter: int | None = None, tol: float = 1e-3, n_starts: int = 4,
         max_rounds: int = 3, pool_size: int | None = None,
-        warn: bool = True) -> pd.DataFrame:
+        warn: bool = True, items: Any = None) -> pd.DataFrame:
     """Maximum-likelihood fit of CMR to ``data`` (all lists share one parameter set).
 
     **Arguments:**
@@ -124,6 +124,8 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
       agree.
     - ``warn``: ``False``: no :class:`~engramlab.errors.ConvergenceWarning` (the
       ``converged`` column still says it; :func:`fit_subjects` warns once for all).
+    - ``pool_size``, ``items``: as in :func:`~engramlab.cmr.log_likelihood` (``items``:
+      the :class:`~engramlab.cmr.ItemFeatures` a semantic or category variant reads).
 
     **The gradient search.** Every free parameter is searched in a unit coordinate
     ``u`` in ``[0, 1]``, ``theta = lo + (hi - lo) u``, by L-BFGS-B with the box as its
@@ -170,7 +172,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
     max_rounds = check_int(max_rounds, "max_rounds", min_value=1)
     spec = FitSpec.resolve(v, free, fixed)
     fnames, lo, hi, theta0 = list(spec.free), spec.lo, spec.hi, spec.base
-    prep = prepare(data, pool_size=pool_size, variant=v)
+    prep = prepare(data, pool_size=pool_size, variant=v, items=items)
     names = v.names()
     idx = np.array([names.index(n) for n in fnames])
     L = prep.L
@@ -401,7 +403,7 @@ def _nll_grad(*args, **kwargs):
 def profile(data: Any, params: Any, name: str, *, variant: str | Variant = "jaxcmr",
             free: Sequence[str] | Mapping[str, tuple[float, float]] | None = None,
             fixed: Mapping[str, float] | None = None, n_points: int = 21,
-            pool_size: int | None = None) -> pd.DataFrame:
+            pool_size: int | None = None, items: Any = None) -> pd.DataFrame:
     """Profile log-likelihood of one free parameter: at each of ``n_points`` values of
     ``name`` over its box, the maximum over the other free parameters.
 
@@ -458,7 +460,7 @@ def profile(data: Any, params: Any, name: str, *, variant: str | Variant = "jaxc
     local = u_hat + np.array([-0.03, -0.01, -0.003, 0.0, 0.003, 0.01, 0.03])
     grid_u = np.unique(np.concatenate([grid_u, local[(local >= 0) & (local <= 1)]]))
     grid = _Space(lo[j:j + 1], hi[j:j + 1]).theta_np(grid_u[:, None])[:, 0]
-    prep = prepare(data, pool_size=pool_size, variant=v)
+    prep = prepare(data, pool_size=pool_size, variant=v, items=items)
     idx_o = np.array([names.index(n) for n in others], dtype=int)
     keep = [i for i, n in enumerate(fnames) if n != name]
     space = _Space(lo[keep], hi[keep])

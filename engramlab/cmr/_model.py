@@ -61,10 +61,6 @@ def _rule(variant: Variant, layer):
     return variant.context if layer.context is None else layer.context
 
 
-def _start_units(variant: Variant, L: int) -> list[jax.Array]:
-    return [jnp.zeros(ly.preexp.size(L)).at[0].set(1.0) for ly in variant.layers]
-
-
 def study(p: dict, variant: Variant, L: int, aux: dict):
     """Present items ``0..L-1`` then reinstate the start unit, in every layer.
 
@@ -81,7 +77,9 @@ def study(p: dict, variant: Variant, L: int, aux: dict):
     """
     layers = variant.layers
     init = [ly.preexp.init(p, L, aux) for ly in layers]
-    starts = _start_units(variant, L)
+    # the start unit 0 of each layer (its size from its memories: a category layer's
+    # number of units is fixed by the data, not by L)
+    starts = [jnp.zeros(mfc0.shape[1], mfc0.dtype).at[0].set(1.0) for mfc0, _ in init]
     drifts = [ly.drift.rates(p) for ly in layers]
     cs, mfcs, mcfs = [], [], []
     for k, ly in enumerate(layers):
@@ -127,21 +125,38 @@ def _reinstate(variant: Variant, p: dict, cs, mfcs, r: jax.Array):
 
 
 def _event_probs(variant: Variant, p: dict, L: int, j, cs, mcfs, recallable, item=None,
-                 choice_mask=None):
+                 choice_mask=None, cue=None):
     """``(log P(i | recall), P_stop)`` before recall ``j``: the ``(L,)`` log-probabilities
     of all items, or the scalar one of ``item`` when given. ``choice_mask`` (default
-    ``recallable``) is the mask the choice rule sees."""
+    ``recallable``) is the mask the choice rule sees. ``cue``: ``(row, first)`` for a
+    variant with a :class:`~engramlab.cmr._components.RecallCue` (the associations of the
+    item recalled last; whether no item has been recalled yet). The stop rule sees the
+    context support (before the cue)."""
     mask = recallable if choice_mask is None else choice_mask
     a = _support(cs, mcfs, variant, mask)
     n_rec = jnp.sum(recallable)
     p_stop = variant.stop(p, StopState(j, n_rec, a, recallable, L))
+    extra = ()
+    if variant.cue is not None:
+        a, factor = variant.cue.apply(p, a, mask, *cue)
+        extra = () if factor is None else (factor,)
     if item is None:
-        return variant.choice.logp(a, mask, p), p_stop
-    return variant.choice.log_prob(a, mask, p, item), p_stop
+        return variant.choice.logp(a, mask, p, *extra), p_stop
+    return variant.choice.log_prob(a, mask, p, item, *extra), p_stop
+
+
+def _cue_matrix(variant: Variant, p: dict, L: int, aux: dict | None):
+    """The list's cue associations ``(L, L)`` (``None`` without a cue)."""
+    if variant.cue is None:
+        return None
+    if aux is None:
+        raise ValueError(f"variant {variant.name!r} has a recall cue: its per-list item data "
+                         "(aux) are needed")
+    return variant.cue.associations(p, aux, L)
 
 
 def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
-                   n_steps: int | None = None) -> jax.Array:
+                   n_steps: int | None = None, aux: dict | None = None) -> jax.Array:
     """Log-probabilities of the recall events of one list from the state at the start of
     recall (``state = study(...)``), shape ``(n_steps,)`` (default ``L + 1``; see
     :func:`trial_logp`). ``n_steps`` may be any number ``> `` the list's number of
@@ -155,15 +170,19 @@ def _recall_events(p: dict, variant: Variant, L: int, state, recalls: jax.Array,
     n = jnp.sum(recalls > 0)
     rec = jnp.concatenate([recalls, jnp.zeros(1, recalls.dtype)])
     floor = variant.event_floor
+    assoc = _cue_matrix(variant, p, L, aux)
 
     def step(carry, j):
         cs, recallable = carry
         r = jnp.maximum(rec[j] - 1, 0)
+        cue = None
+        if assoc is not None:  # the associations of the item recalled last
+            cue = (assoc[jnp.maximum(rec[jnp.maximum(j - 1, 0)] - 1, 0)], j == 0)
         # the choice is scored only while j < n; from then on it sees every item as
         # recallable (when none is, its log normaliser is log 0 and the unused branch's
         # gradient 0 * inf = NaN would poison the sum)
         lp_r, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable, r,
-                                    choice_mask=jnp.where(j < n, recallable, True))
+                                    choice_mask=jnp.where(j < n, recallable, True), cue=cue)
         # double-where keeps gradients finite in the branch that is not selected
         log_recall = jnp.log1p(-jnp.where(j < n, p_stop, 0.0)) + lp_r
         log_stop = jnp.log(jnp.where(j == n, p_stop, 1.0))
@@ -190,7 +209,7 @@ def trial_logp(theta: jax.Array, recalls: jax.Array, aux: dict, *, variant: Vari
     ``aux``: per-list data the components read (``sqrt_m``, the variant's features).
     """
     p = unpack(theta, variant)
-    return _recall_events(p, variant, L, study(p, variant, L, aux), recalls)
+    return _recall_events(p, variant, L, study(p, variant, L, aux), recalls, aux=aux)
 
 
 @partial(jax.jit, static_argnames=("variant", "L"))
@@ -224,7 +243,7 @@ def _subject_states(thetas: jax.Array, sqrt_m: jax.Array, variant: Variant, L: i
 
 
 def _no_features(variant: Variant) -> None:
-    if variant.features:
+    if variant.per_list_data:
         raise ValueError("grouped_loglik: the study phase of a variant with features "
                          "depends on each list; use trials_loglik with per-list thetas")
 
@@ -289,10 +308,11 @@ def subject_loglik(theta: jax.Array, recalls: jax.Array, features: dict, mask: j
     subject's lists of :func:`blocked_loglik`; a sampler that moves each subject on its
     own (:mod:`engramlab.cmr.inference.kernels.gibbs`) needs it one subject at a time."""
     p = unpack(theta, variant)
-    if variant.features:
+    if variant.per_list_data:
         def one(r, f):
-            st = study(p, variant, L, _list_aux(sqrt_m, f))
-            return jnp.sum(_recall_events(p, variant, L, st, r, n_steps))
+            aux = _list_aux(sqrt_m, f)
+            st = study(p, variant, L, aux)
+            return jnp.sum(_recall_events(p, variant, L, st, r, n_steps, aux=aux))
         vals = jax.vmap(one)(recalls, features)
     else:
         vals = _shared_study_lists(p, variant, L, study(p, variant, L, {"sqrt_m": sqrt_m}),
@@ -348,22 +368,25 @@ def trial_simulate(theta: jax.Array, key: jax.Array, aux: dict, *, variant: Vari
     p = unpack(theta, variant)
     cs, mfcs, mcfs = study(p, variant, L, aux)
     keys = jax.random.split(key, L)
+    assoc = _cue_matrix(variant, p, L, aux)
 
     def step(carry, xs):
-        cs, recallable, active = carry
+        cs, recallable, active, last = carry
         j, k = xs
         k_stop, k_item = jax.random.split(k)
-        lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable)
+        cue = None if assoc is None else (assoc[last], j == 0)
+        lp, p_stop = _event_probs(variant, p, L, j, cs, mcfs, recallable, cue=cue)
         bad = active & (jnp.isnan(p_stop) | jnp.any(jnp.isnan(lp)))
         active = active & ~(jax.random.uniform(k_stop) < p_stop)
         r = jax.random.categorical(k_item, lp)
         new_cs = _reinstate(variant, p, cs, mfcs, r)
         cs = tuple(jnp.where(active, a, b) for a, b in zip(new_cs, cs, strict=True))
         recallable = jnp.where(active, recallable.at[r].set(False), recallable)
+        last = jnp.where(active, r, last)
         # a NaN probability is reported as -1 (the caller raises DivergenceError)
-        return (cs, recallable, active), jnp.where(bad, -1, jnp.where(active, r + 1, 0))
+        return (cs, recallable, active, last), jnp.where(bad, -1, jnp.where(active, r + 1, 0))
 
-    _, out = jax.lax.scan(step, (cs, jnp.ones(L, bool), jnp.array(True)),
+    _, out = jax.lax.scan(step, (cs, jnp.ones(L, bool), jnp.array(True), jnp.array(0)),
                           (jnp.arange(L), keys))
     return out
 

@@ -37,7 +37,7 @@ from ..errors import ConfigError
 
 __all__ = ["ParamsBase", "JaxcmrParams", "CymrParams", "EcmrParams", "Cmr3Params",
            "EcmrSalienceParams", "EegCmrParams", "EegEcmrParams", "EegSimpleEcmrParams",
-           "EegStrengthParams"]
+           "EegStrengthParams", "SemanticParams", "CymrCategoryParams"]
 
 _EPS = 1e-6
 
@@ -216,6 +216,59 @@ class CymrParams(ParamsBase):
         "Acf": (0.0, 1.0), "Dcf": (0.0, 1.0), "P1": (0.0, 10.0), "P2": (0.01, 10.0),
         "T": (0.01, 1.0), "X1": (0.0, 1.0), "X2": (0.0, 5.0),
     }
+
+
+@dataclass(frozen=True)
+class SemanticParams(JaxcmrParams):
+    """Semantic CMR parameters with jaxcmr's names
+    (``jaxcmr/models/additive_semantic_cmr.py``, ``multiplicative_semantic_cmr.py``):
+    base CMR's plus ``semantic_scale``, the weight of the pre-experimental semantic
+    associations of the item just recalled (additive: a multiplier of the associations
+    added to the support; multiplicative: the exponent of their power-scaled strengths).
+    """
+
+    semantic_scale: float = 1.0
+
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.VALID, "semantic_scale": (0.0, math.inf)}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **JaxcmrParams.BOUNDS, "semantic_scale": (_EPS, 100.0)}
+
+
+@dataclass(frozen=True)
+class CymrCategoryParams(ParamsBase):
+    """cymr's CMR with a localist (``loc``) and a category (``cat``) context sublayer,
+    each with its own drift rates (``set_sublayer_param('c', s, {'B_enc': 'B_enc_s',
+    'B_start': 'B_start_s', 'B_rec': 'B_rec_s'})``); the weights ``'Afc + Dfc * s'`` /
+    ``'Acf + Dcf * s'``, learning rates, primacy, choice and stop parameters are shared
+    by the two sublayers (names and bounds as :class:`CymrParams`)."""
+
+    B_enc_loc: float = 0.7
+    B_start_loc: float = 0.3
+    B_rec_loc: float = 0.8
+    B_enc_cat: float = 0.5
+    B_start_cat: float = 0.3
+    B_rec_cat: float = 0.5
+    Lfc: float = 0.3
+    Lcf: float = 0.3
+    Afc: float = 0.0
+    Dfc: float = 0.7
+    Acf: float = 0.05
+    Dcf: float = 0.7
+    P1: float = 2.0
+    P2: float = 1.0
+    T: float = 0.1
+    X1: float = 0.02
+    X2: float = 0.2
+
+    VALID: ClassVar[dict[str, tuple[float, float]]] = {
+        **{f"{b}_{s}": (0.0, 1.0) for b in ("B_enc", "B_start", "B_rec")
+           for s in ("loc", "cat")},
+        **{k: v for k, v in CymrParams.VALID.items() if not k.startswith("B_")}}
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        **{f"{b}_{s}": (0.0, 1.0) for b in ("B_enc", "B_start", "B_rec")
+           for s in ("loc", "cat")},
+        **{k: v for k, v in CymrParams.BOUNDS.items() if not k.startswith("B_")}}
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ from typing import Any
 from ..errors import ConfigError
 from ._components import (
     EMOTIONAL,
+    ITEM_PREFIX,
+    CategoryPreexp,
     ChoiceRule,
     Component,
     ContextRule,
@@ -67,7 +69,9 @@ from ._components import (
     PositionalStop,
     PowerChoice,
     PrimacySchedule,
+    RecallCue,
     ScalarRho,
+    SemanticCue,
     StaticContext,
     StaticPreexp,
     StopRule,
@@ -76,6 +80,7 @@ from ._components import (
 )
 from ._params import (
     Cmr3Params,
+    CymrCategoryParams,
     CymrParams,
     EcmrParams,
     EcmrSalienceParams,
@@ -85,6 +90,7 @@ from ._params import (
     EegStrengthParams,
     JaxcmrParams,
     ParamsBase,
+    SemanticParams,
 )
 
 __all__ = ["Variant", "register_variant", "get_variant", "available_variants", "traced_reads",
@@ -114,6 +120,9 @@ class Variant:
       passed to components in ``aux``.
     - ``free``: default free parameters of :func:`~engramlab.cmr.fit` (empty: every
       parameter that is not a switch).
+    - ``cue``: a :class:`RecallCue` (``None``: none): support from the item recalled
+      last through item-to-item associations (jaxcmr's semantic CMR); its item data
+      come from the ``items=`` of each call (:class:`~engramlab.cmr.ItemFeatures`).
     """
 
     name: str
@@ -127,6 +136,7 @@ class Variant:
     features: tuple[str, ...] = ()
     free: tuple[str, ...] = ()
     description: str = field(default="", compare=False)
+    cue: RecallCue | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -151,6 +161,14 @@ class Variant:
             if not isinstance(obj, base):
                 raise ConfigError(f"{nm}: expected a {base.__name__}, got "
                                   f"{type(obj).__name__}")
+        if self.cue is not None:
+            if not isinstance(self.cue, RecallCue):
+                raise ConfigError(f"cue: expected None or a RecallCue, got "
+                                  f"{type(self.cue).__name__}")
+            if self.cue.multiplies() and not self.choice.ACCEPTS_FACTOR:
+                raise ConfigError(f"cue: {type(self.cue).__name__} multiplies the choice "
+                                  f"strengths, which {type(self.choice).__name__} does not "
+                                  "accept (use PowerChoice)")
         for nm in ("features", "free"):
             val = getattr(self, nm)
             if isinstance(val, list):
@@ -208,7 +226,21 @@ class Variant:
         parts = ("preexp", "schedule", "drift", "context")
         return [*((f"layers[{i}].{nm}", getattr(lay, nm)) for i, lay in enumerate(self.layers)
                   for nm in parts if getattr(lay, nm) is not None),
-                ("context", self.context), ("choice", self.choice), ("stop", self.stop)]
+                ("context", self.context), ("choice", self.choice), ("stop", self.stop),
+                *((("cue", self.cue),) if self.cue is not None else ())]
+
+    def item_keys(self) -> tuple[str, ...]:
+        """The item data the components read (``Component.ITEMS``), sorted: a variant
+        with any needs ``items=`` (:class:`~engramlab.cmr.ItemFeatures`)."""
+        return tuple(sorted(frozenset().union(*(c.item_data()
+                                                for _, c in self.components()))))
+
+    @property
+    def per_list_data(self) -> bool:
+        """Whether the model reads data of each list (study-event features or item
+        data): then no two lists share a computation by default (the hierarchical
+        fast paths that share one study phase per subject are not used)."""
+        return bool(self.features) or bool(self.item_keys())
 
     def derived_columns(self) -> tuple[str, ...]:
         """Names of the per-study-event columns the components derive from the raw
@@ -275,11 +307,13 @@ def traced_reads(variant: Variant, L: int = 3) -> frozenset[str]:
 
     base = variant.params()
     p = _Recording({n: jnp.asarray(float(getattr(base, n))) for n in variant.names()})
-    aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.aux_names()}}
+    aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.aux_names()},
+           **{ITEM_PREFIX + k: jnp.ones({"similarity": (L, L), "category_onehot": (L, 2)}
+                                        .get(k, (L,))) for k in variant.item_keys()}}
     rec = jnp.zeros(L, dtype=jnp.int32).at[0].set(1)
 
     def run():
-        return _recall_events(p, variant, L, study(p, variant, L, aux), rec)
+        return _recall_events(p, variant, L, study(p, variant, L, aux), rec, aux=aux)
 
     try:
         jax.eval_shape(run)
@@ -355,6 +389,39 @@ CYMR = register_variant(Variant(
     free=("B_enc", "B_start", "B_rec", "Lfc", "Lcf", "Dcf", "Acf", "P1", "P2", "T", "X1",
           "X2"),
     description="cymr's CMR with config_loc_cmr"), _trace=False)
+
+
+# ------------------------------------------------ semantic and category organisation
+_SEM_FREE = _JAXCMR_FREE + ("semantic_scale",)
+
+SEMANTIC_ADD = register_variant(Variant(
+    "jaxcmr-semantic-add", SemanticParams, (_TEMPORAL,), UnitRho(),
+    PowerChoice(scale_unrecallable=True), PositionalStop(),
+    learn_after="learn_after_context_update", free=_SEM_FREE,
+    cue=SemanticCue(combine="add"),
+    description="jaxcmr's additive semantic CMR (items=: item similarities)"), _trace=False)
+
+SEMANTIC_MULT = register_variant(Variant(
+    "jaxcmr-semantic-mult", SemanticParams, (_TEMPORAL,), UnitRho(), PowerChoice(),
+    PositionalStop(), learn_after="learn_after_context_update", free=_SEM_FREE,
+    cue=SemanticCue(combine="multiply"),
+    description="jaxcmr's multiplicative semantic CMR (items=: item similarities)"),
+    _trace=False)
+
+
+def _cymr_sublayer(preexp, s: str) -> Layer:
+    return Layer(preexp, PrimacySchedule(scale="P1", decay="P2", base="Lcf", mfc="Lfc"),
+                 Drift(f"B_enc_{s}", f"B_start_{s}", f"B_rec_{s}"))
+
+
+CYMR_CATEGORY = register_variant(Variant(
+    "cymr-category", CymrCategoryParams,
+    (_cymr_sublayer(PoolPreexp(), "loc"), _cymr_sublayer(CategoryPreexp(), "cat")),
+    ScalarRho(), ExponentialChoice(), ExponentialStop(), learn_after=True, event_floor=1e-5,
+    free=("B_enc_loc", "B_start_loc", "B_rec_loc", "B_enc_cat", "B_start_cat", "B_rec_cat",
+          "Lfc", "Lcf", "Dcf", "Acf", "P1", "P2", "T", "X1", "X2"),
+    description="cymr's CMR with a category context sublayer (items=: categories)"),
+    _trace=False)
 
 
 _EMO_FREE = _JAXCMR_FREE + ("emotion_scale",)

@@ -18,6 +18,11 @@ Files transcribed (commit read in brackets):
   ``allow_repeated_recalls``).
 - ``jaxcmr/models/ecmr.py`` [69fff91]: ``eCMR`` + its ``make_factory`` (valence != 0).
 - ``jaxcmr/models/cmr3.py`` [69fff91]: ``CMR3`` + its ``make_factory`` (valence < 0 / > 0).
+- ``jaxcmr/models/additive_semantic_cmr.py`` [1e135c1] and
+  ``jaxcmr/models/multiplicative_semantic_cmr.py`` [1e135c1; same activations at 496ede5]:
+  base CMR plus ``msem = connections * semantic_scale`` and their ``activations``;
+  ``jaxcmr/components/factory.py`` [1e135c1] ``build_trial_connections`` and
+  ``jaxcmr/math.py`` ``cosine_similarity_matrix``.
 - ``jaxcmr/loss/sequence_likelihood.py`` [1e135c1]: ``MemorySearchLikelihoodFnGenerator``
   (recall reindexing, ``predict_trial``), ``jaxcmr/helpers.py`` [1e135c1]: ``log_likelihood``,
   ``load_data``, ``save_dict_to_hdf5``.
@@ -45,7 +50,7 @@ import numpy as np
 # used as a floor in normalisation, activations and the stop-probability cap.
 LB = float(np.finfo(np.float32).eps)
 
-MODELS = ("cmr", "ecmr", "cmr3")
+MODELS = ("cmr", "ecmr", "cmr3", "semantic-add", "semantic-mult")
 
 
 # ----------------------------------------------------------------------------- jaxcmr/math.py
@@ -144,7 +149,8 @@ class _Model:
     items do not repeat.
     """
 
-    def __init__(self, model: str, params: dict, list_length: int, valence=None):
+    def __init__(self, model: str, params: dict, list_length: int, valence=None,
+                 connections=None):
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}")
         p = params
@@ -178,6 +184,15 @@ class _Model:
         self.recall_total = 0
         self.study_index = 0
 
+        # additive/multiplicative_semantic_cmr.py __init__: msem = connections * scale;
+        # ``recalled`` holds the 1-based recalled positions (jaxcmr's ``recalls``) in output order.
+        self.semantic = model.startswith("semantic")
+        self.recalled = []
+        if self.semantic:
+            if connections is None:
+                raise ValueError(f"model {model!r} needs the trial's connections (L x L)")
+            self.semantic_scale = float(p["semantic_scale"])
+            self.msem = np.asarray(connections, dtype=float) * self.semantic_scale
         self.emotional = model in ("ecmr", "cmr3")
         if self.emotional:
             if valence is None:
@@ -286,6 +301,7 @@ class _Model:
             # Emotional reinstatement uses recall_drift_rate too (not emotion_drift_rate).
             self.emotion_context.integrate(probe(self.emotion_mfc, item), self.recall_drift_rate)
         self.recallable[i] = self.allow_repeated_recalls
+        self.recalled.append(choice)
         self.recall_total += 1
 
     def activations(self) -> np.ndarray:
@@ -295,6 +311,20 @@ class _Model:
         """
         rec = self.recallable.astype(float)
         act = probe(self.mcf, self.context.state) * rec
+        if self.model == "semantic-add":
+            # additive: semantic row of the last recall (zeros before any), NOT masked,
+            # added before power_scale.
+            sem = (np.zeros(self.item_count) if self.recall_total == 0
+                   else self.msem[self.recalled[self.recall_total - 1] - 1])
+            return (power_scale(act + sem, self.mcf_sensitivity) + LB) * rec
+        if self.model == "semantic-mult":
+            # multiplicative: ones before any recall, masked; each factor power-scaled
+            # with its own exponent, multiplied, then + lb and masked.
+            sem = (np.ones(self.item_count) if self.recall_total == 0
+                   else self.msem[self.recalled[self.recall_total - 1] - 1]) * rec
+            combined = power_scale(act, self.mcf_sensitivity) * power_scale(
+                sem, self.semantic_scale)
+            return (combined + LB) * rec
         if self.emotional:
             act = act + probe(self.emotion_mcf, self.emotion_context.state) * rec
         return (power_scale(act, self.mcf_sensitivity) + LB) * rec
@@ -338,6 +368,7 @@ def run_trial(
     valence=None,
     *,
     list_length: int | None = None,
+    connections=None,
 ):
     """Replay one trial as ``MemorySearchLikelihoodFnGenerator.predict_trial`` does.
 
@@ -348,7 +379,7 @@ def run_trial(
     pres_itemnos = np.asarray(pres_itemnos, dtype=int).reshape(-1)
     recalls = np.asarray(recalls, dtype=int).reshape(-1)
     L = len(pres_itemnos) if list_length is None else int(list_length)
-    m = _Model(model, params, L, valence)
+    m = _Model(model, params, L, valence, connections)
     trace = []
 
     def snap(stage):
@@ -380,6 +411,7 @@ def trial_event_probabilities(
     valence: np.ndarray | None = None,
     *,
     list_length: int | None = None,
+    connections: np.ndarray | None = None,
 ) -> np.ndarray:
     """jaxcmr's outcome probability of every recall column of one trial, shape (R,).
 
@@ -389,15 +421,51 @@ def trial_event_probabilities(
     per study event) is required for the emotional models. ``list_length`` defaults to
     ``len(pres_itemnos)`` (jaxcmr uses the dataset's max listLength).
     """
-    return run_trial(model, params, pres_itemnos, recalls, valence, list_length=list_length)[0]
+    return run_trial(model, params, pres_itemnos, recalls, valence, list_length=list_length,
+                     connections=connections)[0]
 
 
-def dataset_log_likelihood(model: str, params: dict, data: dict) -> np.ndarray:
+# -------------------------------------------------- jaxcmr/components/factory.py (semantic)
+def cosine_similarity_matrix(features: np.ndarray) -> np.ndarray:
+    """math.py ``cosine_similarity_matrix``: rows divided by ``norm + lb`` (epsilon added to
+    the norm, not inside a sqrt), then ``clip(X X^T, -1, 1)``."""
+    x = np.asarray(features, dtype=float)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    normalized = x / (norms + LB)
+    return np.clip(normalized @ normalized.T, -1.0, 1.0)
+
+
+def build_trial_connections(present_lists: np.ndarray, features=None,
+                            similarity=None) -> np.ndarray:
+    """factory.py ``build_trial_connections`` at 1e135c1 (``features``: pool x d vectors,
+    cosine similarity) or its later ``connections`` form (``similarity``: pool x pool):
+    clip below at lb, zero the diagonal, then per trial the block of the 1-based pool ids
+    in ``present_lists`` (padding 0 -> rows/cols 0)."""
+    pres = np.asarray(present_lists, dtype=int)
+    if features is None and similarity is None:
+        return np.zeros((pres.shape[0], pres.shape[1], pres.shape[1]))
+    conn = cosine_similarity_matrix(features) if similarity is None else np.asarray(
+        similarity, dtype=float)
+    zeroed = np.maximum(conn, LB) * (1.0 - np.eye(conn.shape[0]))
+    out = np.zeros((pres.shape[0], pres.shape[1], pres.shape[1]))
+    for t in range(pres.shape[0]):
+        valid = pres[t] > 0
+        zb = np.where(valid, pres[t] - 1, 0)
+        for a in range(pres.shape[1]):
+            for b in range(pres.shape[1]):
+                out[t, a, b] = zeroed[zb[a], zb[b]] if (valid[a] and valid[b]) else 0.0
+    return out
+
+
+def dataset_log_likelihood(model: str, params: dict, data: dict, *, features=None,
+                           similarity=None) -> np.ndarray:
     """Per-trial log-likelihood ``sum_j log p_j`` of a jaxcmr-style dataset, shape (n_trials,).
 
     jaxcmr's fitting loss (helpers.py ``log_likelihood`` = ``-sum(log(likelihoods))``) over
     the same trials is ``-dataset_log_likelihood(...).sum()``. Model size is
-    ``max(listLength)`` over the whole dataset, as every jaxcmr factory sets it.
+    ``max(listLength)`` over the whole dataset, as every jaxcmr factory sets it. The
+    semantic models take the pool's ``features`` (vectors) or ``similarity`` and build each
+    trial's connections from ``data["pres_itemids"]`` (their ``make_factory``).
     """
     pres = np.asarray(data["pres_itemnos"])
     recs = np.asarray(data["recalls"])
@@ -405,12 +473,18 @@ def dataset_log_likelihood(model: str, params: dict, data: dict) -> np.ndarray:
     valence = None
     if model in ("ecmr", "cmr3"):
         valence = np.asarray(data["valence"])
+    conns = None
+    if model.startswith("semantic"):
+        conns = build_trial_connections(np.asarray(data["pres_itemids"]), features=features,
+                                        similarity=similarity)
     out = np.empty(pres.shape[0])
     for t in range(pres.shape[0]):
         v = None if valence is None else valence[t]
+        c = None if conns is None else conns[t]
         with np.errstate(divide="ignore"):
             out[t] = np.sum(
-                np.log(trial_event_probabilities(model, params, pres[t], recs[t], v, list_length=L))
+                np.log(trial_event_probabilities(model, params, pres[t], recs[t], v,
+                                                 list_length=L, connections=c))
             )
     return out
 
