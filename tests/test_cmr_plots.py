@@ -30,7 +30,8 @@ def test_curves_are_probabilities(comparison):
     arr = cmr.to_arrays(data)
     direct = np.array([(arr.recalls == p).any(axis=1).mean() for p in range(1, 25)])
     np.testing.assert_allclose(comp["data"]["spc"]["recall"], direct, atol=1e-12)
-    assert set(comp["rmse"]) == {"spc", "pfr", "lag_crp"}
+    # Morton2013 has a category column, which the simulation carries: category CRP too
+    assert set(comp["rmse"]) == {"spc", "pfr", "lag_crp", "category_crp"}
 
 
 def test_model_vs_data_figure(comparison):
@@ -46,3 +47,22 @@ def test_model_vs_data_figure(comparison):
     assert all(a.get_ylabel() for a in axes)
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["data", "CMR"]
     plt.close(fig)
+
+
+def test_model_vs_data_figure_with_organisation(comparison):
+    import matplotlib.pyplot as plt
+
+    from engramlab.errors import DataError
+    from engramlab.plots.cmr import plot_model_vs_data
+
+    fig = plot_model_vs_data(comparison[2], organisation=True)
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    assert axes[3].get_title() == "Category CRP"
+    assert [t.get_text() for t in axes[3].get_xticklabels()] == ["all", "cel", "loc", "obj"]
+    assert any("RMSE" in t.get_text() for t in axes[3].texts)
+    plt.close(fig)
+    data, sim, _ = comparison
+    plain = cmr.compare_curves(data, sim, category=False)
+    with pytest.raises(DataError, match="category_crp"):
+        plot_model_vs_data(plain, organisation=True)

@@ -47,6 +47,8 @@ __getattr__, __dir__, __all__ = attach(
         "recover": "._recovery", "identify": "._recovery", "RecoveryResult": "._recovery",
         "IdentifyResult": "._recovery",
         "recall_curves": "._analysis", "compare_curves": "._analysis",
+        "category_crp": "._analysis", "category_transitions": "._analysis",
+        "distance_crp": "._analysis",
         "valence_class": "._emotion", "recall_by_valence": "._emotion",
         "spc_by_valence": "._emotion", "lag_crp_by_valence": "._emotion",
         "emotional_clustering": "._emotion", "list_composition": "._emotion",

@@ -224,8 +224,40 @@ def _design(design: Any, features: tuple[str, ...] = ()) -> tuple[RecallArrays, 
     return arr, arr.list_length
 
 
+def _carried(design: Any, carry: Any, arr: RecallArrays) -> dict[str, np.ndarray]:
+    """The design's study-event columns named by ``carry`` as ``(n, L)`` arrays in the
+    order of ``arr`` (:func:`to_arrays` sorts study events by subject, list, position).
+    ``carry=None``: ``("category",)`` when a design frame has that column, else none."""
+    from ._analysis import CATEGORY_COLUMN
+
+    if carry is None:
+        carry = ((CATEGORY_COLUMN,) if isinstance(design, pd.DataFrame)
+                 and CATEGORY_COLUMN in design.columns else ())
+    elif isinstance(carry, str):
+        carry = (carry,)
+    carry = tuple(carry)
+    if not carry:
+        return {}
+    if not isinstance(design, pd.DataFrame):
+        raise DataError(f"carry: columns {list(carry)} can only be carried from a design "
+                        f"DataFrame, got a design of type {type(design).__name__}")
+    reserved = {"subject", "list", "trial_type", "position", "item", "item_index"}
+    for c in carry:
+        if not isinstance(c, str) or c in reserved:
+            raise ValidationError(f"carry: expected names of study-event columns other than "
+                                  f"{sorted(reserved)}, got {c!r}")
+        if c not in design.columns:
+            raise DataError(f"design: missing column {c!r} named in carry; the frame has "
+                            f"{list(design.columns)}")
+    study = design.loc[design["trial_type"] == "study"]
+    study = study.sort_values(["subject", "list", "position"], kind="stable")
+    n, L = arr.pres_itemnos.shape
+    return {c: study[c].to_numpy().reshape(n, L) for c in carry if c not in arr.features}
+
+
 def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "jaxcmr",
-             n_rep: int = 1, pool_size: int | None = None, items: Any = None) -> pd.DataFrame:
+             n_rep: int = 1, pool_size: int | None = None, items: Any = None,
+             carry: Any = None) -> pd.DataFrame:
     """Simulate free recall with CMR; returns a psifr long-format DataFrame.
 
     **Arguments:**
@@ -240,10 +272,16 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     - ``n_rep``: replications of every list (list numbers are renumbered per subject).
     - ``pool_size``, ``items``: as in :func:`log_likelihood` (``items`` must describe the
       design's pool: with a dict design, items ``0..L-1``).
+    - ``carry``: study-event columns of a design frame copied to the simulation, each
+      study event keeping its value and each recall taking the value of the item it
+      recalls (labels the model does not read, so that analyses of the data run on the
+      simulation too). Default: ``("category",)`` when the design has a ``category``
+      column (:func:`~engramlab.cmr.category_crp`), else none.
 
     **Returns:** DataFrame with ``subject, list, trial_type, position, item,
-    item_index`` (plus the variant's feature columns on study rows); sequences follow the
-    model exactly (stop, then choice without repeats).
+    item_index`` (plus the variant's feature columns on study rows and the ``carry``
+    columns on all rows); sequences follow the model exactly (stop, then choice without
+    repeats).
     """
     import jax
     import jax.numpy as jnp
@@ -253,6 +291,7 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     v = get_variant(variant)
     n_rep = check_int(n_rep, "n_rep", min_value=1)
     arr, L = _design(design, v.features)
+    carried = _carried(design, carry, arr)
     missing = [f for f in v.features if f not in arr.features]
     if missing:
         raise DataError(f"design: missing study-event column(s) {missing} needed by variant "
@@ -291,7 +330,15 @@ def simulate(params: Any, design: Any, *, key: Any, variant: str | Variant = "ja
     feats = {k: x[order] for k, x in feats.items()}
     lst = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
     # compact the 0-padded rows (sampling keeps recalls contiguous already)
-    return from_arrays(RecallArrays(subj, lst, pres, rec, features=feats))
+    out = from_arrays(RecallArrays(subj, lst, pres, rec, features=feats))
+    if carried:  # keyed by list and item (a list presents each item once)
+        labels = pd.DataFrame({"subject": np.repeat(subj, L), "list": np.repeat(lst, L),
+                               "item_index": pres.reshape(-1),
+                               **{c: np.tile(x, (n_rep, 1))[order].reshape(-1)
+                                  for c, x in carried.items()}})
+        out = out.merge(labels, on=["subject", "list", "item_index"], how="left",
+                        validate="many_to_one")
+    return out
 
 
 class LoglikFunction:

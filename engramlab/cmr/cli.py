@@ -318,7 +318,7 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
     if out is not None:
         write_text(out, df.to_csv(index=False))
         typer.echo(f"wrote {out}")
-    spc = recall_curves(df)["spc"]
+    spc = recall_curves(df, category=False)["spc"]
     typer.echo(f"{df['list'].groupby(df['subject']).nunique().sum()} lists; mean recall "
                f"probability {spc['recall'].mean():.3f}")
 

@@ -1,5 +1,6 @@
-"""Figures for CMR: serial position curve, probability of first recall, lag-CRP, the
-"model vs data" panel, profile likelihoods, parameter recovery and model identification.
+"""Figures for CMR: serial position curve, probability of first recall, lag-CRP, category
+CRP and distance CRP (organisation), the "model vs data" panel, profile likelihoods,
+parameter recovery and model identification.
 
 The curve plots take the tidy frames of :func:`engramlab.cmr.recall_curves` (or the
 dict of :func:`engramlab.cmr.compare_curves`), an optional Axes, and return the Axes; the
@@ -15,7 +16,8 @@ import numpy as np
 from .._validation import check_choice, check_int
 from ._style import get_ax, new_figure
 
-__all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_model_vs_data",
+__all__ = ["plot_spc", "plot_pfr", "plot_lag_crp", "plot_category_crp",
+           "plot_distance_crp", "plot_model_vs_data",
            "plot_fit_scatter", "plot_list_composition", "plot_profile", "plot_recovery",
            "plot_confusion"]
 
@@ -67,20 +69,120 @@ def plot_lag_crp(curves: dict, ax: Any = None, *, label: str | None = None,
     return ax
 
 
+def _category_table(curves: Any, name: str) -> Any:
+    import pandas as pd
+
+    from ..errors import DataError
+
+    if isinstance(curves, pd.DataFrame):
+        table = curves
+    elif isinstance(curves, dict) and "category_crp" in curves:
+        table = curves["category_crp"]
+    else:
+        raise DataError(f"{name}: expected recall_curves' dict with a 'category_crp' entry "
+                        "(data with a category column) or category_crp's table, got "
+                        + (f"a dict with keys {sorted(curves)}" if isinstance(curves, dict)
+                           else type(curves).__name__))
+    if not {"category", "prob"} <= set(table.columns):
+        raise DataError(f"{name}: expected a table with columns category, prob, got "
+                        f"{list(table.columns)}")
+    return table
+
+
+def plot_category_crp(curves: Any, ax: Any = None, *, model: Any = None,
+                      label: str = "data", model_label: str = "CMR",
+                      interval: float = 0.95) -> Any:
+    """Category CRP (:func:`engramlab.cmr.category_crp`): bars for ``curves`` (± 1 SEM
+    over subjects when the table has ``sem``), one bar per row (``"all"`` transitions,
+    then each category of the item recalled before), and optionally the model as red
+    points.
+
+    ``curves``: :func:`~engramlab.cmr.recall_curves`' dict (its ``"category_crp"``), or
+    :func:`~engramlab.cmr.compare_curves`' dict (then ``model`` defaults to its model
+    side), or the table itself. ``model``: the same for one simulation, or a list of
+    them (several simulations: the point is their mean and a vertical band spans the
+    central ``interval`` of their values).
+    """
+    if isinstance(curves, dict) and "data" in curves and "model" in curves:
+        model = curves["model"] if model is None else model
+        curves = curves["data"]
+    ax = get_ax(ax, figsize=(5.0, 3.6))
+    d = _category_table(curves, "curves")
+    cats = [str(c) for c in d["category"]]
+    x = np.arange(len(cats))
+    yerr = d["sem"].to_numpy(float) if "sem" in d.columns else None
+    if yerr is not None and not np.isfinite(yerr).any():
+        yerr = None
+    ax.bar(x, d["prob"].to_numpy(float), 0.6, yerr=yerr, color="lightgrey",
+           edgecolor="black", lw=0.8, capsize=3, label=label)
+    if model is not None:
+        sims = model if isinstance(model, list | tuple) else [model]
+        vals = np.full((len(sims), len(cats)), np.nan)
+        for i, m in enumerate(sims):
+            t = _category_table(m, "model").assign(category=lambda f: f["category"].map(str))
+            vals[i] = t.set_index("category")["prob"].reindex(cats).to_numpy(float)
+        mean = np.nanmean(vals, axis=0) if len(sims) > 1 else vals[0]
+        if len(sims) > 1:
+            q = (1 - interval) / 2
+            lo, hi = np.nanquantile(vals, [q, 1 - q], axis=0)
+            ax.vlines(x, lo, hi, color="tab:red", lw=6, alpha=0.3,
+                      label=f"{model_label} ({interval:.0%} of {len(sims)} simulations)")
+        ax.plot(x, mean, ls="none", marker="D", ms=6, color="tab:red", label=model_label)
+    ax.set_xticks(x, cats)
+    ax.set_xlabel("Category of the previous recall")
+    ax.set_ylabel("P(within-category transition)")
+    ax.set_ylim(0, 1.12)  # room for the legend above the bars
+    ax.set_title("Category CRP")
+    ax.legend(loc="upper center", ncol=3, fontsize=7, frameon=False)
+    return ax
+
+
+def plot_distance_crp(crp: Any, ax: Any = None, *, label: str | None = None,
+                      xlabel: str = "Distance (bin centre)", **style: Any) -> Any:
+    """Distance (semantic) CRP (:func:`engramlab.cmr.distance_crp`'s group table): the
+    probability of a transition by bin of distance or similarity from the previous
+    recall, one point per bin centre. Draw the model on the same Axes with, e.g.,
+    ``plot_distance_crp(model_crp, ax, label="CMR", color="tab:red", ls="--")``."""
+    from ..errors import DataError
+
+    if not {"center", "prob"} <= set(getattr(crp, "columns", ())):
+        raise DataError("crp: expected distance_crp's table with columns center, prob, got "
+                        f"{type(crp).__name__}")
+    ax = get_ax(ax)
+    ax.plot(crp["center"], crp["prob"], label=label, **({**_DATA, **style}))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Conditional response probability")
+    top = np.nanmax(np.concatenate([crp["prob"], [ax.get_ylim()[1] / 1.1]]))
+    ax.set_ylim(0, 1.1 * top)
+    ax.set_title("Distance CRP")
+    return ax
+
+
 def plot_model_vs_data(comparison: dict, *, title: str | None = None,
-                       max_lag: int = 5) -> Any:
+                       max_lag: int = 5, organisation: bool = False) -> Any:
     """Three panels (SPC, PFR, lag-CRP), data in black, model dashed red; returns the Figure.
 
     ``comparison``: the dict returned by :func:`engramlab.cmr.compare_curves`.
+    ``organisation=True`` adds a fourth panel, the category CRP
+    (:func:`plot_category_crp`; the comparison must hold ``"category_crp"``, i.e. data
+    and model with a category column).
     """
-    fig, axes = new_figure(1, 3, figsize=(13, 3.8))
+    if organisation:
+        for side in ("data", "model"):
+            _category_table(comparison[side], f"comparison[{side!r}]")
+    fig, axes = new_figure(1, 4 if organisation else 3,
+                           figsize=(17, 3.8) if organisation else (13, 3.8))
     for fn, ax in zip((plot_spc, plot_pfr), axes[:2], strict=True):
         fn(comparison["data"], ax, label="data")
         fn(comparison["model"], ax, label="CMR", **_MODEL, marker=None)
     plot_lag_crp(comparison["data"], axes[2], label="data", max_lag=max_lag)
     plot_lag_crp(comparison["model"], axes[2], label="CMR", max_lag=max_lag, **_MODEL,
                  marker=None)
-    for ax, name in zip(axes, ("spc", "pfr", "lag_crp"), strict=True):
+    names = ["spc", "pfr", "lag_crp"]
+    if organisation:
+        plot_category_crp(comparison["data"], axes[3], model=comparison["model"])
+        names.append("category_crp")
+    for ax, name in zip(axes, names, strict=True):
         rmse = comparison.get("rmse", {}).get(name)
         if rmse is not None:
             ax.text(0.03, 0.95, f"RMSE {rmse:.3f}", transform=ax.transAxes, ha="left",

@@ -73,10 +73,10 @@ def posterior_predictive(idata: Any, data: pd.DataFrame, *, key: Any, n_draws: i
                            variant=variant, n_rep=n_rep, pool_size=pool_size)
             sim["subject"] = si
             sims.append(sim)
-        c = recall_curves(pd.concat(sims, ignore_index=True))
+        c = recall_curves(pd.concat(sims, ignore_index=True), category=False)
         for k in curves:
             curves[k].append(c[k].assign(draw=d))
-    obs = recall_curves(data)
+    obs = recall_curves(data, category=False)
     bands, coverage = {}, {}
     q = (1 - interval) / 2
     for k, (x, y) in {"spc": ("input", "recall"), "pfr": ("input", "prob"),
