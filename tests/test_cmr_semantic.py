@@ -16,7 +16,7 @@ import pytest
 from seed_reference import jaxcmr_reference as ref
 
 import engramlab.cmr as cmr
-from engramlab.errors import ConfigError, DataError, ShapeError
+from engramlab.errors import ConfigError, DataError, EngramlabError, ShapeError
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +246,49 @@ def test_cymr_category_sublayer_matters(full_morton):
                                                          "B_start_cat": 0.0}),
                            variant="cymr-category", items=items, pool_size=768)
     assert abs(a - b) > 1.0
+
+
+# ------------------------------------------------------------------------------- CLI
+def test_cli_item_options_equal_the_python_api(tmp_path, full_morton):
+    from typer.testing import CliRunner
+
+    from engramlab.cli import app
+
+    run = CliRunner()
+    df = full_morton[full_morton.subject == 1]
+    cat = cmr.ItemFeatures.from_data(full_morton, "category")
+    want = cmr.log_likelihood(df, cmr.SemanticParams(), variant="jaxcmr-semantic-add",
+                              items=cat)
+    res = run.invoke(app, ["cmr", "loglik", "--subject", "1", "--variant",
+                           "jaxcmr-semantic-add", "--features", "category"])
+    assert res.exit_code == 0, res.output
+    assert float(res.output.strip()) == pytest.approx(want, rel=1e-9)
+    x = np.random.default_rng(0).normal(size=(cat.pool_size, 6))
+    np.save(tmp_path / "vec.npy", x)
+    np.save(tmp_path / "sim.npy", cmr.ItemFeatures.from_vectors(x).similarity)
+    want = cmr.log_likelihood(df, cmr.SemanticParams(), variant="jaxcmr-semantic-mult",
+                              items=cmr.ItemFeatures.from_vectors(x))
+    for opt, f in (("--vectors", "vec.npy"), ("--similarity", "sim.npy")):
+        res = run.invoke(app, ["cmr", "loglik", "--subject", "1", "--variant",
+                               "jaxcmr-semantic-mult", opt, str(tmp_path / f)])
+        assert res.exit_code == 0, res.output
+        assert float(res.output.strip()) == pytest.approx(want, rel=1e-9)
+    (tmp_path / "bad.npy").write_bytes(b"not an array")
+    for args, msg in (
+            (["--vectors", str(tmp_path / "vec.npy"), "--features", "category"], "give one"),
+            (["--similarity", str(tmp_path / "bad.npy")], "not a readable .npy"),
+            (["--similarity", str(tmp_path / "vec.npy")], "square"),
+            ([], "--features category")):
+        res = run.invoke(app, ["cmr", "loglik", "--subject", "1", "--variant",
+                               "jaxcmr-semantic-add", *args])
+        # under the console script (engramlab.cli.main) an EngramlabError prints as
+        # "error: <message>" with exit code 2; the runner hands the exception back
+        # (an unreadable file is a usage error: exit 2 with click's message)
+        assert res.exit_code != 0 and "Traceback" not in res.output
+        said = str(res.exception) if isinstance(res.exception, EngramlabError) else res.output
+        assert msg in " ".join(said.split()), said
+
+
+def test_sample_refuses_item_variants_with_a_clear_error(morton):
+    with pytest.raises(ConfigError, match="sample does not take"):
+        cmr.sample(morton, variant="jaxcmr-semantic-add", key=0)

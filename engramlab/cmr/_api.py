@@ -80,7 +80,8 @@ def item_aux(variant: Variant | None, items: ItemFeatures | None,
         raise DataError(f"items: variant {variant.name!r} reads item data {list(keys)} "
                         "(how the pool's items relate); pass items=cmr.ItemFeatures."
                         "from_data(df, 'category'), .from_vectors(embeddings) or "
-                        ".from_similarity(matrix)")
+                        ".from_similarity(matrix) (CLI: --features category, --vectors "
+                        "FILE.npy or --similarity FILE.npy)")
     return {ITEM_PREFIX + k: items.per_list(k, pres_itemnos) for k in keys}
 
 

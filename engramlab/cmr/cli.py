@@ -45,6 +45,47 @@ _Pool = Annotated[int | None, typer.Option(
     help="cymr variant: localist pool size (default max item_index + 1).")]
 
 
+_ItemsFrom = Annotated[str | None, typer.Option(
+    "--features", help="Item categories from this study-event column of the data (e.g. "
+    "category), for variants that read item data (cymr-category, jaxcmr-semantic-*: "
+    "similarity 1 within a category, 0 between).")]
+_Similarity = Annotated[Path | None, typer.Option(
+    "--similarity", help="A .npy file: the (P, P) similarity of the item pool (rows by "
+    "item_index), for the semantic variants.")]
+_Vectors = Annotated[Path | None, typer.Option(
+    "--vectors", help="A .npy file: (P, d) item vectors (e.g. word embeddings, rows by "
+    "item_index); similarity is their cosine.")]
+
+
+def _items(df: Any, features: str | None, similarity: Path | None,
+           vectors: Path | None) -> Any:
+    """The :class:`ItemFeatures` of ``--features`` / ``--similarity`` / ``--vectors``
+    (at most one), or ``None``."""
+    import numpy as np
+
+    from ..errors import DataError
+    from ._items import ItemFeatures
+
+    given = [n for n, v in (("--features", features), ("--similarity", similarity),
+                            ("--vectors", vectors)) if v is not None]
+    if len(given) > 1:
+        raise DataError(f"{' and '.join(given)}: give one item representation, not several")
+    if features is not None:
+        if df is None:
+            raise DataError("--features: needs --data (the column is read from it)")
+        return ItemFeatures.from_data(df, features)
+    for opt, path, make in (("--similarity", similarity, ItemFeatures.from_similarity),
+                            ("--vectors", vectors, ItemFeatures.from_vectors)):
+        if path is None:
+            continue
+        if not path.is_file():
+            raise DataError(f"{opt}: {str(path)!r} is not an existing file")
+        with argument_errors(opt, ".npy array file"):
+            arr = np.load(path, allow_pickle=False)
+        return make(arr)
+    return None
+
+
 def _load_data(data: str, subjects: list[str] | None) -> Any:
     import pandas as pd
 
@@ -215,13 +256,17 @@ def _free_spec(variant: str, opts: VariantOptions) -> dict[str, tuple[float, flo
 def loglik(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant = "jaxcmr",
            params: _Params = None, set_: _Set = None, pool_size: _Pool = None,
            per_subject: Annotated[bool, typer.Option(help="One value per subject.")] = False,
-           ) -> None:
+           features: _ItemsFrom = None, similarity: _Similarity = None,
+           vectors: _Vectors = None) -> None:
     """Log-likelihood of a dataset at fixed parameters."""
     from ._api import log_likelihood
 
     df = _load_data(data, subject)
     p = _params(variant, params, set_)
-    ll = log_likelihood(df, p, variant=variant, per_subject=per_subject, pool_size=pool_size)
+    items = _items(_load_data(data, None) if features else None, features, similarity,
+                   vectors)
+    ll = log_likelihood(df, p, variant=variant, per_subject=per_subject, pool_size=pool_size,
+                        items=items)
     check_finite_result(ll, "cmr loglik", "the data are impossible under these parameters "
                         "or the parameters overflow; check --params/--set")
     if per_subject:
@@ -252,7 +297,8 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
             "--out", "-o", help="Write the table here (.nc NetCDF or .csv).",
             callback=out_file)] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-        ) -> None:
+        features: _ItemsFrom = None, similarity: _Similarity = None,
+        vectors: _Vectors = None) -> None:
     """Maximum-likelihood fit (group, or per subject on Dask)."""
     from ._fit import DEFAULT_FREE, fit_subjects, save_fits
     from ._fit import fit as fit_fn
@@ -269,7 +315,9 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
     fixed = {k: v for k, v in p.items() if k not in free_names}
     kw = dict(variant=variant, method=method, free=free_spec or free_names, fixed=fixed,
               seed=seed,
-              maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size)
+              maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size,
+              items=_items(_load_data(data, None) if features else None, features,
+                           similarity, vectors))
     if per_subject:
         table = fit_subjects(df, scheduler=scheduler, workers=workers, quiet=quiet, **kw)
     else:
@@ -297,7 +345,8 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
              out: Annotated[Path | None, typer.Option(
                  "--out", "-o", help="CSV file for the psifr long-format table.",
                  callback=out_file)] = None,
-             ) -> None:
+             features: _ItemsFrom = None, similarity: _Similarity = None,
+             vectors: _Vectors = None) -> None:
     """Simulate recall sequences (psifr long format), print a summary or write CSV."""
     import jax
 
@@ -314,7 +363,9 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
                      work=4.0 * n_lists * n_subjects * float(list_length) ** 3)
     design: Any = (_load_data(data, subject) if data is not None else
                    {"list_length": list_length, "n_lists": n_lists, "n_subjects": n_subjects})
-    df = sim_fn(p, design, key=jax.random.key(seed), variant=variant)
+    items = _items(_load_data(data, None) if (features and data) else None, features,
+                   similarity, vectors)
+    df = sim_fn(p, design, key=jax.random.key(seed), variant=variant, items=items)
     if out is not None:
         write_text(out, df.to_csv(index=False))
         typer.echo(f"wrote {out}")

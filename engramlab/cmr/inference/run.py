@@ -24,6 +24,7 @@ from ..._io import write_with
 from ..._progress import make_progress
 from ..._validation import as_key, check_choice, check_int, check_range, check_resources
 from ...errors import ConfigError, ValidationError
+from .._variants import get_variant
 from .convert import to_inference_data
 from .diagnostics import diagnostics
 from .sampler import Sampler
@@ -380,6 +381,10 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))
     _check_finite_columns(data)
+    if get_variant(variant).item_keys():
+        raise ConfigError(f"variant: {get_variant(variant).name!r} reads item data "
+                          "(items=: similarities or categories), which sample does not take "
+                          "yet; fit it by maximum likelihood with cmr.fit(..., items=...)")
     spec = FitSpec.resolve(variant, free, fixed)
     pri_obj = as_priors(priors)
     pri = pri_obj.resolve(spec.free)
