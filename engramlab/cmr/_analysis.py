@@ -30,7 +30,7 @@ _CORE = ["subject", "list", "trial_type", "position", "item"]
 
 
 def _category_key(df: pd.DataFrame, category: Any, name: str) -> str | None:
-    """The category column to use: ``None`` (auto: :data:`CATEGORY_COLUMN` when the frame
+    """The category column to use: ``None`` (auto: ``"category"`` when the frame
     has it), ``False`` (none) or a column name (which must exist). Every study event
     must carry a label."""
     if category is False:
@@ -296,7 +296,7 @@ def recall_curves(data: pd.DataFrame, *, max_lag: int | None = None,
     """psifr analyses of a long-format frame, averaged over subjects.
 
     ``category``: ``None`` (default) adds the category CRP when the frame has a
-    ``"category"`` column (:data:`CATEGORY_COLUMN`); a column name uses that column (it
+    ``"category"`` column (``"category"``); a column name uses that column (it
     must exist); ``False`` never adds it.
 
     **Returns:** ``{"spc": input, recall; "pfr": input, prob; "lag_crp": lag, prob}``

@@ -76,7 +76,7 @@ class Component:
     CONSTANTS: ClassVar[dict[str, tuple[float, float]]] = {}
     #: Boolean settings.
     SWITCHES: ClassVar[tuple[str, ...]] = ()
-    #: Item data the component reads (keys of :data:`~engramlab.cmr._items.ITEM_KEYS`,
+    #: Item data the component reads (keys of ``engramlab.cmr._items.ITEM_KEYS``,
     #: e.g. ``"similarity"``): each list gets ``aux[ITEM_PREFIX + key]`` built from the
     #: ``items=`` (:class:`~engramlab.cmr.ItemFeatures`) of the call.
     ITEMS: ClassVar[tuple[str, ...]] = ()

@@ -189,9 +189,9 @@ class ItemFeatures:
                             f"{pool_size} items)")
 
     def per_list(self, key: str, pres_itemnos: np.ndarray) -> np.ndarray:
-        """The rows of ``key`` (see :data:`ITEM_KEYS`) for every list's study items:
-        ``pres_itemnos`` ``(n, L)`` 0-based pool indices -> ``similarity`` ``(n, L, L)``
-        float64 or ``category`` ``(n, L)`` float64 codes."""
+        """The rows of ``key`` (``ITEM_KEYS``) for every list's study items:
+        ``pres_itemnos`` ``(n, L)`` 0-based pool indices -> ``similarity`` ``(n, L, L)``,
+        ``category`` ``(n, L)`` codes or ``category_onehot`` ``(n, L, C)``, float64."""
         pres = np.asarray(pres_itemnos, dtype=np.int64)
         self.check_pool(int(pres.max(initial=-1)) + 1)
         if key == "similarity":
