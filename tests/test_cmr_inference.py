@@ -51,10 +51,11 @@ def hier(tmp_path_factory):
     return data, idata, ckpt
 
 
-def _no_pooling_grid(data):
-    """Exact no-pooling posterior means of z = logit((tau - lo)/(hi - lo)) of every subject
-    under the same Normal(0, 1.5) prior, by quadrature (z in [-6, 6], 241 points): one
-    vmapped call of the per-list log-likelihood."""
+def _no_pooling_grid(data, sd=False):
+    """Exact no-pooling posterior means (and, with ``sd``, standard deviations) of
+    z = logit((tau - lo)/(hi - lo)) of every subject under the same Normal(0, 1.5) prior,
+    by quadrature (z in [-6, 6], 241 points): one vmapped call of the per-list
+    log-likelihood."""
     lo, hi = FREE["choice_sensitivity"]
     z = np.linspace(-6, 6, 241)
     tau = lo + (hi - lo) / (1 + np.exp(-z))
@@ -69,7 +70,8 @@ def _no_pooling_grid(data):
     for s in range(1, 7):
         logp = per[:, ll.subject == s].sum(1) - 0.5 * (z / 1.5) ** 2
         w = np.exp(logp - logp.max())
-        out.append(float((w * z).sum() / w.sum()))
+        m = float((w * z).sum() / w.sum())
+        out.append((m, float(np.sqrt((w * (z - m) ** 2).sum() / w.sum()))) if sd else m)
     return np.array(out)
 
 
@@ -123,6 +125,23 @@ def test_hierarchical_shrinkage_toward_group_mean(hier):
     # its own posterior spread of the no-pooling one (on the z scale) -- and within 0.4
     sd_h = z_h.std(("chain", "draw")).values
     assert np.all(np.abs(zh[3:] - znp[3:]) < np.minimum(2 * sd_h[3:], 0.4)), (zh, znp, sd_h)
+
+
+def test_posterior_is_narrower_than_the_prior_where_the_data_inform(hier):
+    """A sampler that returned its prior would fail: for the subjects with 30 lists the
+    posterior sd of z is a fraction of the prior's (the Normal(0, 1.5) of the group mean
+    alone; the subject's marginal prior is wider still) and close to the exact
+    no-pooling posterior sd by quadrature (pooling can only narrow it a little)."""
+    data, idata, _ = hier
+    lo, hi = FREE["choice_sensitivity"]
+    post = idata.posterior["choice_sensitivity"]
+    z = np.log((post - lo) / (hi - post))
+    sd_h = z.std(("chain", "draw")).values
+    exact = _no_pooling_grid(data, sd=True)[:, 1]
+    assert np.all(sd_h[3:] < 0.3 * 1.5), sd_h
+    assert np.all((sd_h[3:] > 0.6 * exact[3:]) & (sd_h[3:] < 1.25 * exact[3:])), (sd_h, exact)
+    # the 3-list subjects are informed less: wider posteriors than the 30-list ones
+    assert sd_h[:3].mean() > 1.5 * sd_h[3:].mean(), sd_h
 
 
 def test_gibbs_sampler_shrinks_like_theory_and_stores_the_model_potential():
