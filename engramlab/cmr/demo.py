@@ -70,8 +70,20 @@ def demo_section(ctx: DemoContext) -> Section:
     n_lists = int(tab["n_lists"].sum())
 
     figs = []
+    organised = "category_crp" in comp["data"] and "category_crp" in comp["model"]
+    cat_note = ""
+    if organised:
+        cd = comp["data"]["category_crp"].set_index("category")["prob"]
+        cm = comp["model"]["category_crp"].set_index("category")["prob"]
+        cat_note = (f" The fourth panel is the category CRP (the probability that the next "
+                    f"recall is from the same category when one is available: data "
+                    f"{cd['all']:.2f}, model {cm['all']:.2f}; RMSE "
+                    f"{comp['rmse']['category_crp']:.3f}): temporal-only CMR gets the "
+                    "category clustering of Morton2013's blocked mixed lists only through "
+                    "contiguity; the semantic and category-context variants model it (guide, "
+                    "'Semantic and category organisation').")
     fig = plot_model_vs_data(comp, title=f"CMR (jaxcmr variant) vs Morton2013, subjects "
-                             f"{', '.join(map(str, SUBJECTS))}")
+                             f"{', '.join(map(str, SUBJECTS))}", organisation=organised)
     figs.append(ctx.figure(fig, "model_vs_data", title="Model vs data",
                            caption="Serial position curve, probability of first recall and "
                            f"lag-CRP (psifr) of the data (black) and of {N_REP} simulated "
@@ -81,7 +93,7 @@ def demo_section(ctx: DemoContext) -> Section:
                            f"subject ({conv}), total log L = {logl:.1f} over {n_lists} lists"
                            + (f"; {flags}" if flags else "") + ". RMSE model vs data: SPC "
                            f"{comp['rmse']['spc']:.3f}, PFR {comp['rmse']['pfr']:.3f}, "
-                           f"lag-CRP {comp['rmse']['lag_crp']:.3f}."))
+                           f"lag-CRP {comp['rmse']['lag_crp']:.3f}." + cat_note))
 
     # MCF after studying a 24-item list with the fitted parameters (foundation plot)
     import jax.numpy as jnp
@@ -206,6 +218,9 @@ def demo_section(ctx: DemoContext) -> Section:
                             "rmse_spc": comp["rmse"]["spc"],
                             "rmse_pfr": comp["rmse"]["pfr"],
                             "rmse_lag_crp": comp["rmse"]["lag_crp"],
+                            **({"rmse_category_crp": comp["rmse"]["category_crp"],
+                                "category_crp_data": float(cd["all"]),
+                                "category_crp_model": float(cm["all"])} if organised else {}),
                             "cymr_max_rel_diff": rel, "cymr_seconds": t_cymr,
                             "ours_seconds": t_ours, "list_composition_seconds": t_emo,
                             "ecmr_mixed_advantage": float(eff.loc["ecmr", "mixed_advantage"]),
