@@ -29,6 +29,41 @@ import itertools  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+#: Test files whose tests take longest in total (seconds, summed over the file, in one
+#: `make test` on a 2-core machine), longest first. The two xdist workers take whole files
+#: (``--dist loadfile``) from a queue in collection order (``--no-loadscope-reorder``):
+#: long files first and the many short ones after them fill the gaps, so that both
+#: workers finish together (xdist's default order, most tests first, left these few-test
+#: files to the end, where one worker ran them while the other had nothing left). An
+#: out-of-date list only costs balance, never a test.
+LONGEST_FIRST = (
+    "test_cmr_inference.py",            # 119
+    "test_report_browser.py",           # 92
+    "test_docs_site.py",                # 83
+    "test_cmr_fit_optimum.py",          # 77
+    "test_cmr_gibbs.py",                # 73
+    "test_cmr_inference_package.py",    # 64
+    "test_fuzz_cli.py",                 # 62
+    "test_readme_examples.py",          # 59
+    "test_cmr_sampler_kernel.py",       # 56
+    "test_docs_code.py",                # 53
+    "test_cmr_emotional.py",            # 44
+    "test_cmr_fit.py",                  # 37
+    "test_cmr_gradients.py",            # 30
+    "test_cmr_variants.py",             # 28
+    "test_cmr_recovery.py",             # 23
+    "test_cmr_likelihood.py",           # 22
+    "test_attractor_metrics.py",        # 20
+    "test_softmax_dynamics.py",         # 19
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The files of :data:`LONGEST_FIRST` first, in that order, then the others as
+    collected; a file's own tests keep their order (the sort is stable)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @pytest.fixture
 def getkey():

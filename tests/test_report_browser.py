@@ -1,8 +1,14 @@
 """The demo report in a real browser (headless Chromium via Playwright).
 
-Runs the complete demo once (all model families), then loads ``report.html`` from the
-file system and checks that the page has no console errors and that every image
+Runs every section of the demo once (all model families), then loads ``report.html``
+from the file system and checks that the page has no console errors and that every image
 actually rendered (``naturalWidth > 0``). A screenshot is kept beside the report.
+
+The test checks the report's structure (every section computed, every figure drawn and
+decoded), not the demo's numbers, so the two CMR sections run at reduced sizes
+(:data:`SMALL_DEMO`: fewer subjects, lists, fit rounds and draws; the same code paths):
+at full size they are most of the demo's 3-4 minutes. ``make demo`` (and
+``make reference``) run the full product.
 """
 
 from __future__ import annotations
@@ -57,10 +63,30 @@ def check_page_in_browser(html: Path, screenshot: Path) -> dict:
     return {"errors": errors, "images": images, "text": text}
 
 
+#: Module constants of demo sections overridden for the test: section module -> values.
+#: Every section still runs all its steps (fits, simulations, sampling of two variants,
+#: PPC, comparison); only the amounts shrink.
+SMALL_DEMO = {
+    # fit_subjects on 2 subjects (one round of starts), 1 replication per simulated list
+    "engramlab.cmr.demo": {"SUBJECTS": (1, 2), "N_REP": 1, "MAX_ROUNDS": 1},
+    # hierarchical NUTS, 2 chains (R-hat needs two), on 2 subjects x 3 lists
+    "engramlab.cmr.demo_inference": {"SUBJECTS": (1, 2), "N_LISTS": 3, "DRAWS": 10,
+                                     "WARMUP": 10, "PPC_DRAWS": 3},
+}
+
+
 @pytest.fixture(scope="module")
 def full_demo(tmp_path_factory):
+    import importlib
+
     out = tmp_path_factory.mktemp("demo")
-    report, sections = run_demo(out, seed=0, quiet=True)
+    with pytest.MonkeyPatch.context() as mp:
+        for module, values in SMALL_DEMO.items():
+            mod = importlib.import_module(module)
+            for name, value in values.items():
+                assert hasattr(mod, name), (module, name)  # a renamed knob must not pass
+                mp.setattr(mod, name, value)
+        report, sections = run_demo(out, seed=0, quiet=True)
     return out, report, sections
 
 
