@@ -24,7 +24,8 @@ temporal-only base (negative: the model is preferred), per subject and summed.
 Nesting check: both semantic variants reduce to base jaxcmr as ``semantic_scale`` goes to
 its lower bound (the additive cue's ``scale * lb`` term vanishes; the multiplicative
 factor ``x ** scale`` goes to 1). ``logl_nested`` is the semantic model at the base fit
-with ``semantic_scale`` at that bound; ``below_nested`` flags a fit that ended more than
+with ``semantic_scale`` at that bound -- every semantic fit also starts there
+(``fit(start=...)``), so it can only end above it; ``below_nested`` flags a fit that ended more than
 ``NESTED_TOL`` (0.5) below it (a failed fit: a local optimum), and
 ``delta_*_best_known`` use ``max(fit, nested)`` instead of the fit. Both are reported;
 neither replaces the other.
@@ -203,11 +204,15 @@ def run(quick: bool = False) -> dict:
     fits, fit_s, n_unconverged = {}, {}, {}
     for model in MODELS:
         t0 = time.perf_counter()
+        start = None
+        if model in NESTED:  # also start from the nested point: the base fit, scale at lo
+            start = fits[MODELS[model]].reset_index().assign(
+                semantic_scale=cmr.SemanticParams.BOUNDS["semantic_scale"][0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             tab = cmr.fit_subjects(df, workers=workers, quiet=True, variant=model,
                                    method="gradient", n_starts=n_starts, seed=0,
-                                   items=items, **_kw(model))
+                                   items=items, start=start, **_kw(model))
         fit_s[model] = time.perf_counter() - t0
         print(f"  fitted {model}: {fit_s[model]:.0f} s", file=sys.stderr, flush=True)
         fits[model] = tab.set_index("subject").loc[subjects]

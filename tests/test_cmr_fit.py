@@ -130,3 +130,29 @@ def test_fit_spec_errors(recovery_data):
         cmr.fit(recovery_data, free={"learning_rate": (0.0, 2.0)})
     with pytest.raises(EngramlabError, match="method"):
         cmr.fit(recovery_data, method="nelder")
+
+
+def test_fit_start_is_used_and_fit_subjects_takes_one_start_per_subject():
+    """``start=`` is an extra L-BFGS start: with one iteration per run (the runs barely
+    move) the fit from a previous estimate ends at that estimate's log L, while the same
+    search without it ends far below; a fit table with a ``subject`` column starts each
+    subject from its own row."""
+    import engramlab.cmr as cmr
+
+    df = cmr.load_dataset("Morton2013")
+    df = df[(df.subject <= 2) & (df.list <= 10)]
+    free = ["encoding_drift_rate", "recall_drift_rate", "choice_sensitivity"]
+    est = cmr.fit_subjects(df, variant="jaxcmr", method="gradient", free=free, quiet=True,
+                           warn=False)
+    one = df[df.subject == 1]
+    quick = dict(variant="jaxcmr", method="gradient", free=free, maxiter=1, n_starts=1,
+                 max_rounds=1, warn=False)
+    row1 = est[est.subject == 1].drop(columns="subject")
+    warm = cmr.fit(one, start=row1, **quick)
+    cold = cmr.fit(one, **quick)
+    assert warm.logl[0] >= row1.logl.iloc[0] - 1e-6
+    assert cold.logl[0] < row1.logl.iloc[0] - 2.0, (cold.logl[0], row1.logl.iloc[0])
+    both = cmr.fit_subjects(df, start=est, quiet=True, **quick)
+    np.testing.assert_array_less(est.logl.to_numpy() - 1e-6, both.logl.to_numpy())
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        cmr.fit(one, start={"B_enc": 0.5}, **quick)

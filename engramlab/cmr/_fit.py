@@ -29,7 +29,7 @@ from .._io import write_with
 from .._progress import make_progress
 from .._validation import check_choice, check_int
 from ..errors import ConfigError, ConvergenceWarning, DivergenceError
-from ._api import prepare
+from ._api import _theta, prepare
 from ._variants import Variant, get_variant
 from .inference.spec import FitSpec
 
@@ -100,7 +100,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
         fixed: Mapping[str, float] | None = None, seed: int = 0, popsize: int = 15,
         maxiter: int | None = None, tol: float = 1e-3, n_starts: int = 4,
         max_rounds: int = 3, pool_size: int | None = None,
-        warn: bool = True, items: Any = None) -> pd.DataFrame:
+        warn: bool = True, items: Any = None, start: Any = None) -> pd.DataFrame:
     """Maximum-likelihood fit of CMR to ``data`` (all lists share one parameter set).
 
     **Arguments:**
@@ -126,6 +126,11 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
       ``converged`` column still says it; :func:`fit_subjects` warns once for all).
     - ``pool_size``, ``items``: as in :func:`~engramlab.cmr.log_likelihood` (``items``:
       the :class:`~engramlab.cmr.ItemFeatures` a semantic or category variant reads).
+    - ``start``: an extra L-BFGS start (a dict, a typed parameter set or a one-row fit
+      table; free parameters it does not name keep the class defaults; values outside the
+      box are moved onto it). Fitting a model that contains another as a special case,
+      start it from the smaller model's estimate (e.g. a semantic variant from the base
+      fit with ``semantic_scale`` small): the larger fit can then only end at least as high.
 
     **The gradient search.** Every free parameter is searched in a unit coordinate
     ``u`` in ``[0, 1]``, ``theta = lo + (hi - lo) u``, by L-BFGS-B with the box as its
@@ -194,6 +199,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
             return _population(th, rec, feats, sqrt_m, variant=v, L=L)
 
         first = [np.clip(space.unit_np(theta0[idx]), 0.02, 0.98)]  # the class defaults
+        extra = [] if start is None else [_start_unit(start, v, idx, space)]
         if method == "de":
             def objective(x: np.ndarray) -> np.ndarray:
                 x2 = np.atleast_2d(np.asarray(x).T)  # (S, N) unit coordinates
@@ -209,6 +215,7 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
             # context) where its population's values agree: its best is polished by
             # L-BFGS and checked by the same multi-start search as method="gradient"
             first = [np.clip(np.asarray(res.x), 0.0, 1.0)]
+        first = first + extra
         n_agree, converged = _multistart(opt, score, rng, first, n_starts=n_starts,
                                          max_rounds=max_rounds, n_lists=n_lists)
         u_best = opt.best_u()
@@ -229,6 +236,23 @@ def fit(data: Any, *, variant: str | Variant = "jaxcmr", method: str = "de",
                converged=converged, n_agree=int(n_agree), n_runs=len(opt.runs),
                n_failed=opt.n_failed, at_bound=",".join(at_bound), flat=",".join(flat))
     return pd.DataFrame([row])
+
+
+def _start_unit(start: Any, v: Variant, idx: np.ndarray, space: _Space) -> np.ndarray:
+    """``start`` (dict / typed parameters / one-row fit table) as unit coordinates of the
+    free parameters, clipped onto the box."""
+    if isinstance(start, pd.DataFrame):
+        if len(start) != 1:
+            raise ConfigError(f"start: expected a one-row fit table, got {len(start)} rows")
+        start = {n: float(start.iloc[0][n]) for n in v.names() if n in start.columns}
+    if isinstance(start, Mapping):
+        unknown = sorted(set(start) - set(v.names()))
+        if unknown:
+            raise ConfigError(f"start: unknown parameter(s) {unknown} for variant "
+                              f"{v.name!r}; its parameters: {list(v.names())}")
+        start = {**v.params().to_dict(), **{k: float(x) for k, x in start.items()}}
+    theta = _theta(start, v)
+    return np.clip(space.unit_np(theta[idx]), 0.0, 1.0)
 
 
 def _multistart(opt: _Optimizer, score, rng: np.random.Generator, first: list[np.ndarray],
@@ -433,8 +457,6 @@ def profile(data: Any, params: Any, name: str, *, variant: str | Variant = "jaxc
     import jax
     import jax.numpy as jnp
 
-    from ._api import _theta
-
     v = get_variant(variant)
     n_points = check_int(n_points, "n_points", min_value=3)
     if isinstance(params, pd.DataFrame):
@@ -530,6 +552,10 @@ def _lr_interval(x: np.ndarray, delta: np.ndarray, cut: float = 1.92) -> tuple[f
 
 
 def _fit_one(subject: Any, sub_data: pd.DataFrame, kwargs: dict) -> pd.DataFrame:
+    st = kwargs.get("start")
+    if isinstance(st, pd.DataFrame) and "subject" in st.columns:  # one start per subject
+        rows = st[st["subject"] == subject]
+        kwargs = {**kwargs, "start": rows.drop(columns="subject") if len(rows) else None}
     out = fit(sub_data, **{**kwargs, "warn": False})
     out.insert(0, "subject", subject)
     return out
@@ -546,7 +572,9 @@ def fit_subjects(data: pd.DataFrame, *, scheduler: str | None = None, workers: i
       threads (threads share JAX's compilation cache); or a scheduler address
       ``"tcp://host:port"`` of a running cluster.
     - ``quiet``: no progress bar (default: ``ENGRAMLAB_QUIET``).
-    - ``**kwargs``: passed to :func:`fit` (``variant``, ``method``, ``free``, ...).
+    - ``**kwargs``: passed to :func:`fit` (``variant``, ``method``, ``free``, ...);
+      ``start`` may be a fit table with a ``subject`` column (e.g. another model's
+      :func:`fit_subjects` table): each subject starts from its own row.
 
     **Returns:** the tidy table: one row per subject (``subject`` first), as :func:`fit`.
     """
