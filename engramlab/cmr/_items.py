@@ -123,7 +123,10 @@ class ItemFeatures:
         lab = pd.Series(np.asarray(categories, dtype=object).ravel())
         if lab.empty:
             raise ShapeError("categories: expected one label per pool item, got none")
-        codes, uniques = pd.factorize(lab, sort=True)
+        try:
+            codes, uniques = pd.factorize(lab, sort=True)
+        except TypeError:  # labels of mixed types (e.g. str and int) do not sort
+            codes, uniques = pd.factorize(lab, sort=False)
         onehot = np.zeros((len(codes), len(uniques)))
         onehot[codes >= 0, codes[codes >= 0]] = 1.0
         s = (codes[:, None] == codes[None, :]) & (codes[:, None] >= 0)
