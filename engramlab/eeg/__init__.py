@@ -7,7 +7,10 @@ time within a trial (:func:`plv_across_time`), PPC / debiased estimators -> cond
 statistics (:meth:`PhaseLocking.compare`). :func:`phase_locking` does it in one call.
 :func:`synthetic_eeg` simulates data with a known PLV (von Mises phase differences,
 ``PLV = I1(kappa)/I0(kappa)``); :func:`load_spkit_sample` loads a real 14-channel
-recording shipped in the spkit wheel. See docs/eeg.md.
+recording shipped in the spkit wheel. Per-item encoding measures from study-locked
+epochs (:func:`encoding_measures`: band power, single-trial PLV, ERP window mean),
+:func:`merge_measures` into a psifr recall frame and the subsequent-memory comparison
+(:func:`subsequent_memory`). See docs/eeg.md.
 """
 
 from .._lazy import attach
@@ -31,5 +34,7 @@ __getattr__, __dir__, __all__ = attach(
         "PhaseLocking": "._pipeline", "phase_locking": "._pipeline",
         "bandpass_filter": "._seed_api", "phase_locking_value": "._seed_api",
         "compute_coherence": "._seed_api",
+        "MEASURES": "._encoding", "encoding_measures": "._encoding",
+        "merge_measures": "._encoding", "subsequent_memory": "._encoding",
     },
 )
