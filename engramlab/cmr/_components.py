@@ -44,7 +44,7 @@ __all__ = [
     "ExponentialStop", "value_of", "EmotionalPreexp", "EmotionSchedule", "Indicator",
     "Covariate", "Term", "CovariateLink", "CovariateSchedule", "CovariateDrift", "GatePreexp",
     "StaticPreexp", "StaticContext", "CENTRES", "LINKS", "EMOTIONAL", "ITEM_PREFIX",
-    "RecallCue", "SemanticCue", "power_scale",
+    "RecallCue", "SemanticCue", "power_scale", "log_power_scale",
 ]
 
 #: jaxcmr's lower bound ``lb``: float32 machine epsilon (``jaxcmr/math.py``).
@@ -586,9 +586,10 @@ class Layer(Component):
 class ChoiceRule(Component, abc.ABC):
     """Log choice probabilities over items from their support ``a`` ``(L,)``.
 
-    ``factor`` (``(L,)`` or ``None``): a multiplicative retrieval cue's strengths
-    (:class:`SemanticCue` ``combine="multiply"``), for a rule whose ``ACCEPTS_FACTOR`` is
-    true; others never receive one (the variant checks the pairing)."""
+    ``factor`` (``None``, or a multiplicative retrieval cue's strengths ``g`` in log form,
+    ``(log g, g > 0)``, each ``(L,)``: :class:`SemanticCue` ``combine="multiply"``,
+    :func:`log_power_scale`), for a rule whose ``ACCEPTS_FACTOR`` is true; others never
+    receive one (the variant checks the pairing)."""
 
     #: Whether the rule multiplies its strengths by a cue's ``factor``.
     ACCEPTS_FACTOR: ClassVar[bool] = False
@@ -627,6 +628,23 @@ def power_scale(a: jax.Array, tau: jax.Array, skip_unit_exponent: bool = True) -
     if skip_unit_exponent:
         scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
     return scaled
+
+
+def log_power_scale(a: jax.Array, tau: jax.Array,
+                    skip_unit_exponent: bool = True) -> tuple[jax.Array, jax.Array]:
+    """:func:`power_scale` in log form: ``(log v, v > 0)`` with ``v = power_scale(a, tau)``
+    (``log v`` is 0 where ``v`` is 0), so that a product of two power-scaled vectors costs
+    one ``exp`` (the multiplicative semantic cue). Equal to ``log(power_scale(...))`` up
+    to rounding, except that subnormal entries count as 0 (as in :func:`power_scale`'s
+    exponent)."""
+    pos = a >= jnp.finfo(a.dtype).tiny
+    loga = jnp.log(jnp.where(pos, a, 1.0))
+    any_pos = jnp.any(pos)
+    m = jnp.where(any_pos, jnp.max(jnp.where(pos, loga, -jnp.inf)), 0.0)
+    lv = tau * (loga - m)
+    if skip_unit_exponent:
+        lv = jnp.where(any_pos & (tau != 1.0), lv, loga)
+    return jnp.where(pos, lv, 0.0), pos
 
 
 @dataclass(frozen=True)
@@ -672,9 +690,13 @@ class PowerChoice(ChoiceRule):
         tau = value_of(p, self.sensitivity)
         if not self.scale_unrecallable:
             a = jnp.where(recallable, a, 0.0)
-        scaled = power_scale(a, tau, self.skip_unit_exponent)
-        if factor is not None:
-            scaled = scaled * factor
+        if factor is None:
+            scaled = power_scale(a, tau, self.skip_unit_exponent)
+        else:  # a cue's strengths in log form: one exp for the product
+            la, pa = log_power_scale(a, tau, self.skip_unit_exponent)
+            lf, pf = factor
+            ok = pa & pf
+            scaled = jnp.where(ok, jnp.exp(jnp.where(ok, la + lf, 0.0)), 0.0)
         return jnp.where(recallable, scaled + self.floor, 0.0)
 
 
@@ -764,7 +786,7 @@ class SemanticCue(RecallCue):
         if self.combine == "add":
             return jnp.where(recallable, a, 0.0) + jnp.where(first, 0.0, row), None
         sem = jnp.where(first, 1.0, row) * recallable
-        return a, power_scale(sem, value_of(p, self.scale), self.skip_unit_exponent)
+        return a, log_power_scale(sem, value_of(p, self.scale), self.skip_unit_exponent)
 
 
 # ----------------------------------------------------------------------------- stop
