@@ -610,11 +610,10 @@ def _masked_log(s: jax.Array, recallable: jax.Array) -> jax.Array:
     return jnp.where(recallable, jnp.log(jnp.where(recallable, s, 1.0)), -jnp.inf)
 
 
-def power_scale(a: jax.Array, tau: jax.Array, skip_unit_exponent: bool = True) -> jax.Array:
-    """jaxcmr's ``power_scale`` (``jaxcmr/math.py``): ``(a_i / max_j a_j)^tau`` computed
-    as ``exp(tau (log a_i - max log a))``; zero entries stay 0. With
-    ``skip_unit_exponent`` (jaxcmr), ``a`` is returned unchanged when ``tau == 1`` or
-    every entry is 0. Gradients are finite everywhere (see below)."""
+def _power_terms(a: jax.Array, tau: jax.Array):
+    """What :func:`power_scale` and :func:`log_power_scale` share: ``pos`` (entries that
+    count as positive), ``log a`` (0 elsewhere), whether any entry is positive, and the
+    exponent ``tau (log a - max log a)``."""
     # a subnormal support counts as 0 (as float32 with flush-to-zero computes it): the
     # derivative of log(a) there is 1/a = inf and the chain rule gave 0 * inf = NaN
     pos = a >= jnp.finfo(a.dtype).tiny
@@ -622,9 +621,18 @@ def power_scale(a: jax.Array, tau: jax.Array, skip_unit_exponent: bool = True) -
     m = jnp.max(jnp.where(pos, loga, -jnp.inf))
     any_pos = jnp.any(pos)
     m = jnp.where(any_pos, m, 0.0)
+    return pos, loga, any_pos, tau * (loga - m)
+
+
+def power_scale(a: jax.Array, tau: jax.Array, skip_unit_exponent: bool = True) -> jax.Array:
+    """jaxcmr's ``power_scale`` (``jaxcmr/math.py``): ``(a_i / max_j a_j)^tau`` computed
+    as ``exp(tau (log a_i - max log a))``; zero entries stay 0. With
+    ``skip_unit_exponent`` (jaxcmr), ``a`` is returned unchanged when ``tau == 1`` or
+    every entry is 0. Gradients are finite everywhere (see below)."""
+    pos, _, any_pos, expo = _power_terms(a, tau)
     # the exponent is masked *before* exp: for a zero support exp(tau (0 - m))
     # overflows to inf and its gradient 0 * inf = NaN reached every parameter
-    scaled = jnp.exp(jnp.where(pos, tau * (loga - m), -jnp.inf))
+    scaled = jnp.exp(jnp.where(pos, expo, -jnp.inf))
     if skip_unit_exponent:
         scaled = jnp.where(any_pos & (tau != 1.0), scaled, a)
     return scaled
@@ -637,11 +645,7 @@ def log_power_scale(a: jax.Array, tau: jax.Array,
     one ``exp`` (the multiplicative semantic cue). Equal to ``log(power_scale(...))`` up
     to rounding, except that subnormal entries count as 0 (as in :func:`power_scale`'s
     exponent)."""
-    pos = a >= jnp.finfo(a.dtype).tiny
-    loga = jnp.log(jnp.where(pos, a, 1.0))
-    any_pos = jnp.any(pos)
-    m = jnp.where(any_pos, jnp.max(jnp.where(pos, loga, -jnp.inf)), 0.0)
-    lv = tau * (loga - m)
+    pos, loga, any_pos, lv = _power_terms(a, tau)
     if skip_unit_exponent:
         lv = jnp.where(any_pos & (tau != 1.0), lv, loga)
     return jnp.where(pos, lv, 0.0), pos
@@ -735,8 +739,8 @@ class RecallCue(Component, abc.ABC):
               first: jax.Array) -> tuple[jax.Array, jax.Array | None]:
         """``(support, factor)`` before a recall (see the class doc)."""
 
-    #: Whether :meth:`apply` returns a factor (the choice rule must accept one).
     def multiplies(self) -> bool:
+        """Whether :meth:`apply` returns a factor (the choice rule must accept one)."""
         return False
 
 
