@@ -109,12 +109,28 @@ def _load_data(data: str, subjects: list[str] | None) -> Any:
                 df = pd.read_csv(p)
             if df.empty:
                 raise DataError(f"--data: {data!r} has no rows")
+    return _keep_subjects(df, subjects)
+
+
+def _keep_subjects(df: Any, subjects: list[str] | None) -> Any:
+    """The rows of ``--subject`` s (all when none is given)."""
+    from ..errors import DataError
+
     if subjects:
         keep = df["subject"].astype(str).isin(subjects)
         if not keep.any():
             raise DataError(f"--subject: none of {subjects} is in the data")
         df = df[keep]
     return df
+
+
+def _data_and_items(data: str, subjects: list[str] | None, features: str | None,
+                    similarity: Path | None, vectors: Path | None) -> tuple[Any, Any]:
+    """``--data`` read once: its ``--subject`` rows and the item features, which
+    ``--features`` reads from every subject's study events (so that the pool's categories
+    do not depend on which subjects are kept)."""
+    full = _load_data(data, None)
+    return _keep_subjects(full, subjects), _items(full, features, similarity, vectors)
 
 
 @dataclass(frozen=True)
@@ -261,10 +277,8 @@ def loglik(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Vari
     """Log-likelihood of a dataset at fixed parameters."""
     from ._api import log_likelihood
 
-    df = _load_data(data, subject)
+    df, items = _data_and_items(data, subject, features, similarity, vectors)
     p = _params(variant, params, set_)
-    items = _items(_load_data(data, None) if features else None, features, similarity,
-                   vectors)
     ll = log_likelihood(df, p, variant=variant, per_subject=per_subject, pool_size=pool_size,
                         items=items)
     check_finite_result(ll, "cmr loglik", "the data are impossible under these parameters "
@@ -303,7 +317,7 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
     from ._fit import DEFAULT_FREE, fit_subjects, save_fits
     from ._fit import fit as fit_fn
 
-    df = _load_data(data, subject)
+    df, items = _data_and_items(data, subject, features, similarity, vectors)
     opts = per_variant_options(free, set_, [variant])[variant]
     p = _params(variant, params, opts.sets).to_dict()
     free_spec = _free_spec(variant, opts)
@@ -316,8 +330,7 @@ def fit(data: _Data = "Morton2013", subject: _Subjects = None, variant: _Variant
     kw = dict(variant=variant, method=method, free=free_spec or free_names, fixed=fixed,
               seed=seed,
               maxiter=maxiter, popsize=popsize, n_starts=n_starts, pool_size=pool_size,
-              items=_items(_load_data(data, None) if features else None, features,
-                           similarity, vectors))
+              items=items)
     if per_subject:
         table = fit_subjects(df, scheduler=scheduler, workers=workers, quiet=quiet, **kw)
     else:
@@ -361,10 +374,11 @@ def simulate(variant: _Variant = "jaxcmr", params: _Params = None, set_: _Set = 
                      memory=4.0 * (2 * (list_length + 1) ** 2
                                    + 4 * list_length * n_lists * n_subjects),
                      work=4.0 * n_lists * n_subjects * float(list_length) ** 3)
-    design: Any = (_load_data(data, subject) if data is not None else
-                   {"list_length": list_length, "n_lists": n_lists, "n_subjects": n_subjects})
-    items = _items(_load_data(data, None) if (features and data) else None, features,
-                   similarity, vectors)
+    if data is not None:
+        design, items = _data_and_items(data, subject, features, similarity, vectors)
+    else:
+        design = {"list_length": list_length, "n_lists": n_lists, "n_subjects": n_subjects}
+        items = _items(None, features, similarity, vectors)
     df = sim_fn(p, design, key=jax.random.key(seed), variant=variant, items=items)
     if out is not None:
         write_text(out, df.to_csv(index=False))
