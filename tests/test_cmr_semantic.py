@@ -292,3 +292,17 @@ def test_cli_item_options_equal_the_python_api(tmp_path, full_morton):
 def test_sample_refuses_item_variants_with_a_clear_error(morton):
     with pytest.raises(ConfigError, match="sample does not take"):
         cmr.sample(morton, variant="jaxcmr-semantic-add", key=0)
+
+
+def test_a_component_reading_unknown_item_data_is_refused():
+    import dataclasses
+
+    from engramlab.cmr._variants import get_variant
+
+    @dataclasses.dataclass(frozen=True)
+    class _Typo(cmr.SemanticCue):
+        ITEMS = ("similarty",)
+
+    v = get_variant("jaxcmr-semantic-add")
+    with pytest.raises(ConfigError, match=r"item data \['similarty'\]"):
+        dataclasses.replace(v, name="typo", cue=_Typo())

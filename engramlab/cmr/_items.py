@@ -29,7 +29,7 @@ import pandas as pd
 from .._validation import as_array, check_resources
 from ..errors import DataError, ShapeError
 
-__all__ = ["ItemFeatures", "ITEM_KEYS", "as_items"]
+__all__ = ["ItemFeatures", "ITEM_KEYS", "as_items", "item_shape"]
 
 #: jaxcmr's ``lb`` (float32 epsilon), added to each norm in its cosine similarity.
 _LB = 1.1920928955078125e-07
@@ -40,6 +40,13 @@ ITEM_KEYS = {
     "category": "(L,): category code of every study item (-1: none)",
     "category_onehot": "(L, C): one-hot category pattern of every study item",
 }
+
+
+def item_shape(key: str, L: int, n_categories: int = 2) -> tuple[int, ...]:
+    """The per-list shape of item data ``key`` (:data:`ITEM_KEYS`) for lists of ``L``
+    items (``n_categories``: ``C`` of ``category_onehot``)."""
+    return {"similarity": (L, L), "category": (L,),
+            "category_onehot": (L, n_categories)}[key]
 
 
 class ItemFeatures:

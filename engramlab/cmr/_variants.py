@@ -207,6 +207,12 @@ class Variant:
                 raise ConfigError(
                     f"{where}: {type(comp).__name__} reads data column(s) {missing}; add "
                     f"them to features (got features={self.features})")
+        from ._items import ITEM_KEYS
+
+        unknown = sorted(set(self.item_keys()) - set(ITEM_KEYS))
+        if unknown:
+            raise ConfigError(f"a component reads item data {unknown}, which no "
+                              f"ItemFeatures provides; known: {sorted(ITEM_KEYS)}")
         unknown = sorted(set(self.free) - names)
         if unknown:
             raise ConfigError(f"free: unknown parameter(s) {unknown} for "
@@ -292,6 +298,7 @@ def traced_reads(variant: Variant, L: int = 3) -> frozenset[str]:
     import jax
     import jax.numpy as jnp
 
+    from ._items import item_shape
     from ._model import _recall_events, study
 
     seen: set[str] = set()
@@ -308,8 +315,7 @@ def traced_reads(variant: Variant, L: int = 3) -> frozenset[str]:
     base = variant.params()
     p = _Recording({n: jnp.asarray(float(getattr(base, n))) for n in variant.names()})
     aux = {"sqrt_m": jnp.asarray(1.0), **{f: jnp.ones(L) for f in variant.aux_names()},
-           **{ITEM_PREFIX + k: jnp.ones({"similarity": (L, L), "category_onehot": (L, 2)}
-                                        .get(k, (L,))) for k in variant.item_keys()}}
+           **{ITEM_PREFIX + k: jnp.ones(item_shape(k, L)) for k in variant.item_keys()}}
     rec = jnp.zeros(L, dtype=jnp.int32).at[0].set(1)
 
     def run():

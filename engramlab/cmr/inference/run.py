@@ -381,8 +381,8 @@ def sample(data: Any, *, key: Any, variant: str = "jaxcmr", hierarchical: bool =
         precondition = check_choice(precondition, "precondition", ("laplace",))
     precision = check_choice(precision, "precision", ("float64", "float32"))
     _check_finite_columns(data)
-    if get_variant(variant).item_keys():
-        raise ConfigError(f"variant: {get_variant(variant).name!r} reads item data "
+    if (v := get_variant(variant)).item_keys():
+        raise ConfigError(f"variant: {v.name!r} reads item data "
                           "(items=: similarities or categories), which sample does not take "
                           "yet; fit it by maximum likelihood with cmr.fit(..., items=...)")
     spec = FitSpec.resolve(variant, free, fixed)
