@@ -201,17 +201,12 @@ def _check_distances(distances: Any, df: pd.DataFrame, index: str) -> np.ndarray
     if index not in df.columns:
         raise DataError(f"data: missing column {index!r} (0-based row of each item in "
                         f"distances); the frame has columns {list(df.columns)}")
-    try:
-        d = np.asarray(distances, dtype=float)
-    except (TypeError, ValueError):
-        raise ValidationError(f"distances: expected a square numeric (pool, pool) matrix, "
-                              f"got {type(distances).__name__}") from None
+    from .._validation import as_array
+
+    d = as_array(distances, "distances", dtype=np.float64)  # numbers, finite
     if d.ndim != 2 or d.shape[0] != d.shape[1]:
         raise ShapeError(f"distances: expected a square (pool, pool) matrix, got shape "
                          f"{d.shape}")
-    if not np.isfinite(d).all():
-        raise ValidationError(f"distances: expected finite values, got "
-                              f"{int((~np.isfinite(d)).sum())} NaN or inf entries")
     study = df.loc[df["trial_type"] == "study", index]
     vals = pd.to_numeric(study, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if not (np.isfinite(vals).all() and (vals == np.round(vals)).all() and (vals >= 0).all()):
