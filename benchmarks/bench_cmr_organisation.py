@@ -65,7 +65,8 @@ CYMR = {**{k: v for k, v in CYMR_CAT.items() if not k.startswith("B_")},
 
 def cymr_category_setup(df, pool: int):
     """cymr's ``(model, data, param_def, patterns)`` for its CMR with a loc + cat
-    context sublayer pair over ``df``'s categories (as tests/test_cmr_semantic.py)."""
+    context sublayer pair over ``df``'s categories (also what tests/test_cmr_semantic.py
+    scores the cymr-category variant against)."""
     from cymr import cmr as ccmr
 
     cats = sorted(df.category.dropna().unique())

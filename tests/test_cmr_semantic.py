@@ -173,30 +173,14 @@ def test_multiplicative_cue_needs_a_choice_rule_that_takes_a_factor():
 def _cymr_category_logl(df, params: dict, pool: int):
     """cymr's own likelihood of its CMR with a loc + cat context sublayer pair
     (``CMRParameters.set_sublayers(f=['task'], c=['loc', 'cat'])``, weights
-    ``'Afc + Dfc * loc'`` etc., per-sublayer drift), per subject."""
+    ``'Afc + Dfc * loc'`` etc., per-sublayer drift), per subject; the cymr model is built
+    by the benchmark's ``cymr_category_setup`` (one definition for both)."""
     import pandas as pd
-    from cymr import cmr as ccmr
 
-    cats = sorted(df.category.dropna().unique())
-    st = df[df.trial_type == "study"].drop_duplicates("item_index")
-    onehot = np.zeros((pool, len(cats)))
-    onehot[st.item_index.to_numpy().astype(int),
-           [cats.index(c) for c in st.category]] = 1.0
-    patterns = {"items": np.array([f"w{i}" for i in range(pool)]),
-                "vector": {"loc": np.eye(pool), "cat": onehot}}
-    pdef = ccmr.CMRParameters()
-    pdef.set_sublayers(f=["task"], c=["loc", "cat"])
-    w = {}
-    for s in ("loc", "cat"):
-        w[(("task", "item"), (s, "item"))] = f"Afc + Dfc * {s}"
-    pdef.set_weights("fc", w)
-    pdef.set_weights("cf", {k: v.replace("fc", "cf") for k, v in w.items()})
-    for s in ("loc", "cat"):
-        pdef.set_sublayer_param("c", s, {"B_enc": f"B_enc_{s}", "B_start": f"B_start_{s}",
-                                         "B_rec": f"B_rec_{s}"})
-    data = df[["subject", "list", "trial_type", "position", "item", "item_index"]].copy()
-    data["item"] = [f"w{i}" for i in data.item_index.astype(int)]
-    stats = ccmr.CMR().likelihood(data, params, param_def=pdef, patterns=patterns)
+    from benchmarks.bench_cmr_organisation import cymr_category_setup
+
+    model, data, pdef, patterns = cymr_category_setup(df, pool)
+    stats = model.likelihood(data, params, param_def=pdef, patterns=patterns)
     return pd.Series(stats["logl"].to_numpy(), index=stats.index)
 
 
